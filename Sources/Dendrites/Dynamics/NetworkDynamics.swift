@@ -1,0 +1,42 @@
+/// A way of simulating the network through time: rate mode or spiking mode. The training
+/// loop and the learning rule see only this.
+public protocol NetworkDynamics {
+    associatedtype Scalar: DendriteScalar
+
+    /// Shows one training image for a forward phase and a target phase (no reset before it:
+    /// the state carries over from the previous image) and fills `averages`.
+    /// `input` holds the input rates λ_max·pixel.
+    mutating func presentTrainingExample(
+        input: [Scalar], label: Int, weights: NetworkWeights<Scalar>,
+        averages: inout PhaseAverages<Scalar>, generator: inout Xoshiro256)
+
+    /// Clears every layer's state (as after a test).
+    mutating func clearState()
+
+    /// Called after the learning rule changed the weights.
+    mutating func weightsDidChange(_ weights: NetworkWeights<Scalar>)
+}
+
+/// A way of testing the network (MODEL.md §4): mean output somatic voltages for images shown
+/// from a cleared state.
+public protocol NetworkEvaluator {
+    associatedtype Scalar: DendriteScalar
+    /// Mean output somatic potentials C̄ for each image (one row per index), in the order of
+    /// `indices`. `seed` seeds each image's own generator from its index, so the result does not
+    /// depend on threads.
+    func outputPotentials(
+        images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
+    ) -> [[Scalar]]
+}
+
+/// Input rates λ_max · pixel / 255 of one image, pixels in row-major order.
+@inlinable
+public func inputRates<Scalar: DendriteScalar>(
+    _ pixels: ArraySlice<UInt8>, maximumRate: Scalar, into rates: inout [Scalar]
+) {
+    var i = 0
+    for p in pixels {
+        rates[i] = maximumRate * (Scalar(p) / 255)
+        i += 1
+    }
+}

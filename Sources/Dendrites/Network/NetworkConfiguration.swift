@@ -1,0 +1,100 @@
+/// How the feedback reaches the hidden layers' apical dendrites (MODEL.md §1).
+public enum FeedbackWiring: String, Codable, CaseIterable, Sendable {
+    /// Every hidden layer hears the output layer through its own fixed random `Y^l` (n_l × n_out).
+    case broadcast
+    /// Hidden layer l hears layer l+1 (`Y^l` is n_l × n_{l+1}).
+    case layerwise
+}
+
+/// The switches of MODEL.md §6 that change the feedback pathway or the hidden learning rule.
+public struct FeedbackVariants: Codable, Equatable, Sendable {
+    /// Sparse feedback: this fraction of each `Y` is zeroed once, at initialization.
+    public var sparseZeroedFraction: Double? = nil
+    /// Sparse feedback: the survivors are multiplied by this (1 = no rescaling).
+    public var sparseScale: Double = 5
+    /// Symmetric feedback (weight transport): `Y` is derived from the forward weights and
+    /// re-derived after every update.
+    public var symmetric: Bool = false
+    /// Noisy symmetric feedback: N(0, SD) noise added each time `Y` is re-derived.
+    public var symmetricNoiseSD: Double? = nil
+    /// Learned feedback: `Y` learns with these rates, one per hidden layer.
+    public var feedbackLearningRates: [Double]? = nil
+    /// An apical bias `c` on every hidden layer.
+    public var apicalBias: Bool = false
+    /// Backprop control: hidden layers learn from E_bp instead of their plateau difference.
+    public var backprop: Bool = false
+
+    public init() {}
+}
+
+/// The architecture and variant of one network; with `NeuronParameters`, all a network is.
+public struct NetworkConfiguration: Codable, Equatable, Sendable {
+    public var inputSize: Int = 784
+    /// Sizes of the hidden layers, bottom first; empty for a network with no hidden layer.
+    public var hiddenSizes: [Int]
+    public var classCount: Int = 10
+    /// k: output neurons per class (the output layer has classCount·k neurons).
+    public var neuronsPerClass: Int = 1
+    public var feedbackWiring: FeedbackWiring = .broadcast
+    public var variants = FeedbackVariants()
+    public var neuron = NeuronParameters()
+
+    public init(hiddenSizes: [Int], inputSize: Int = 784, classCount: Int = 10, neuronsPerClass: Int = 1,
+                feedbackWiring: FeedbackWiring = .broadcast) {
+        self.hiddenSizes = hiddenSizes
+        self.inputSize = inputSize
+        self.classCount = classCount
+        self.neuronsPerClass = neuronsPerClass
+        self.feedbackWiring = feedbackWiring
+    }
+
+    public var outputSize: Int { classCount * neuronsPerClass }
+    /// Sizes of every layer with weights: the hidden layers, then the output layer.
+    public var layerSizes: [Int] { hiddenSizes + [outputSize] }
+    public var layerCount: Int { hiddenSizes.count + 1 }
+    public var hiddenLayerCount: Int { hiddenSizes.count }
+    /// n_{m-1}: how many inputs layer m receives.
+    public func inputCount(ofLayer m: Int) -> Int { m == 0 ? inputSize : layerSizes[m - 1] }
+    /// How many apical inputs hidden layer l receives.
+    public func feedbackInputCount(ofHiddenLayer l: Int) -> Int {
+        feedbackWiring == .broadcast ? outputSize : layerSizes[l + 1]
+    }
+
+    /// Checks that the configuration describes a network that can be built; the message
+    /// names the option at fault.
+    public func validate() throws {
+        func fail(_ message: String) -> ConfigurationError { ConfigurationError(message) }
+        if inputSize <= 0 { throw fail("the input size must be positive, not \(inputSize)") }
+        for (i, n) in hiddenSizes.enumerated() where n <= 0 {
+            throw fail("--hidden: layer \(i) has \(n) neurons; sizes must be positive")
+        }
+        if classCount <= 1 { throw fail("there must be at least 2 classes, not \(classCount)") }
+        if neuronsPerClass <= 0 { throw fail("--neurons-per-class must be positive, not \(neuronsPerClass)") }
+        if feedbackWiring == .layerwise && hiddenSizes.isEmpty {
+            throw fail("--feedback layerwise needs at least one hidden layer")
+        }
+        if let f = variants.sparseZeroedFraction, !(f >= 0 && f < 1) {
+            throw fail("--sparse-fraction must lie in [0, 1), not \(f)")
+        }
+        if !(variants.sparseScale.isFinite) { throw fail("--sparse-scale must be finite") }
+        if let rates = variants.feedbackLearningRates {
+            if variants.symmetric { throw fail("learned feedback cannot be combined with symmetric feedback") }
+            if rates.count != hiddenSizes.count {
+                throw fail("--feedback-learning-rates has \(rates.count) values for \(hiddenSizes.count) hidden layers")
+            }
+        }
+        if variants.symmetricNoiseSD != nil && !variants.symmetric {
+            throw fail("--symmetric-noise needs --symmetric-feedback")
+        }
+        let g = neuron
+        if !(g.apicalConductance >= 0) { throw fail("--apical-conductance must be ≥ 0, not \(g.apicalConductance)") }
+        if !(g.maximumRate > 0) { throw fail("the maximum rate must be positive") }
+    }
+}
+
+/// A configuration or option that cannot work, found before any work starts.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Everything that defines a run, written as `config.json` in its directory.
+public struct RunRecord: Codable, Equatable, Sendable {
+    public var formatVersion = 1
+    public var mode: SimulationMode
+    public var precision: Precision
+    public var network: NetworkConfiguration
+    public var training: TrainingOptions
+    public var dataset: DatasetKind
+    public var dataDirectory: String
+    /// Where the initial weights came from: "random" or a directory and prefix.
+    public var initialWeights: String
+    public var pixelOrder: PixelOrder
+    public var gitCommit: String
+    public var date: String
+    public var commandLine: [String]
+
+    public init(mode: SimulationMode, precision: Precision, network: NetworkConfiguration, training: TrainingOptions,
+                dataset: DatasetKind, dataDirectory: String, initialWeights: String, pixelOrder: PixelOrder,
+                commandLine: [String]) {
+        self.mode = mode
+        self.precision = precision
+        self.network = network
+        self.training = training
+        self.dataset = dataset
+        self.dataDirectory = dataDirectory
+        self.initialWeights = initialWeights
+        self.pixelOrder = pixelOrder
+        self.gitCommit = RunRecord.currentGitCommit()
+        self.date = ISO8601DateFormatter().string(from: Date())
+        self.commandLine = commandLine
+    }
+
+    /// `git rev-parse HEAD` of the working directory (with "+dirty" when there are uncommitted
+    /// changes to tracked files), or "unknown" outside a checkout.
+    public static func currentGitCommit() -> String {
+        func git(_ arguments: [String]) -> String? {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git"] + arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            do { try process.run() } catch { return nil }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { return nil }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let commit = git(["rev-parse", "HEAD"]) else { return "unknown" }
+        let dirty = git(["status", "--porcelain", "--untracked-files=no"]).map { !$0.isEmpty } ?? false
+        return dirty ? commit + "+dirty" : commit
+    }
+}
+
+public enum SimulationMode: String, Codable, CaseIterable, Sendable {
+    case rate
+    case spiking
+}
+
+public enum Precision: String, Codable, CaseIterable, Sendable {
+    case float64
+    case float32
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// How an image's pixels were flattened when a `W_0` was trained: row by row (ours, and the
+/// fixtures), or column by column (the authors' own saved simulations).
+public enum PixelOrder: String, Codable, CaseIterable, Sendable {
+    case rowMajor = "row-major"
+    case columnMajor = "column-major"
+}
+
+/// Weights on disk as NumPy `.npy` files named like the authors' code: `W_m.npy` (n_m × n_{m-1}),
+/// `b_m.npy` (n_m × 1), `Y_l.npy`, `c_l.npy` (n_l × 1), each with an optional prefix such as
+/// `initial_` or `epoch_3_`. Always float64 on disk.
+public enum WeightFiles {
+    public static func save<Scalar>(_ weights: NetworkWeights<Scalar>, to directory: URL, prefix: String) throws {
+        for m in 0..<weights.layerCount {
+            let w = weights.forward[m]
+            try NPY.write(values: w.values.map(Double.init), shape: [w.rows, w.columns],
+                          to: directory.appendingPathComponent("\(prefix)W_\(m).npy"))
+            try NPY.write(values: weights.bias[m].map(Double.init), shape: [weights.bias[m].count, 1],
+                          to: directory.appendingPathComponent("\(prefix)b_\(m).npy"))
+        }
+        for l in weights.feedback.indices {
+            let y = weights.feedback[l]
+            try NPY.write(values: y.values.map(Double.init), shape: [y.rows, y.columns],
+                          to: directory.appendingPathComponent("\(prefix)Y_\(l).npy"))
+            try NPY.write(values: weights.apicalBias[l].map(Double.init), shape: [weights.apicalBias[l].count, 1],
+                          to: directory.appendingPathComponent("\(prefix)c_\(l).npy"))
+        }
+    }
+
+    /// Loads and checks a network's weights. `c_l` files are optional (zero when absent).
+    /// Every shape is checked against `configuration`; errors name the file.
+    public static func load<Scalar: DendriteScalar>(
+        from directory: URL, prefix: String, configuration: NetworkConfiguration,
+        pixelOrder: PixelOrder = .rowMajor, imageShape: (rows: Int, columns: Int) = (28, 28)
+    ) throws -> NetworkWeights<Scalar> {
+        let sizes = configuration.layerSizes
+        func file(_ name: String) -> URL { directory.appendingPathComponent("\(prefix)\(name).npy") }
+        func matrix(_ name: String, rows: Int, columns: Int) throws -> Matrix<Scalar> {
+            let url = file(name)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw WeightFileError(file: url.path, problem: "is missing (expected \(rows) × \(columns) weights)")
+            }
+            let array = try NPY.read(path: url.path)
+            let shape = array.shape.count == 1 ? [array.shape[0], 1] : array.shape
+            guard shape == [rows, columns] else {
+                throw WeightFileError(file: url.path, problem: "has shape \(array.shape); the network needs (\(rows), \(columns))")
+            }
+            guard array.values.allSatisfy(\.isFinite) else {
+                throw WeightFileError(file: url.path, problem: "holds NaN or infinite values")
+            }
+            return Matrix(rows: rows, columns: columns, values: array.values.map { Scalar($0) })
+        }
+        var forward: [Matrix<Scalar>] = []
+        var bias: [[Scalar]] = []
+        for m in 0..<sizes.count {
+            var w = try matrix("W_\(m)", rows: sizes[m], columns: configuration.inputCount(ofLayer: m))
+            if m == 0 && pixelOrder == .columnMajor {
+                guard imageShape.rows * imageShape.columns == w.columns else {
+                    throw WeightFileError(file: file("W_0").path, problem: "has \(w.columns) inputs, not a \(imageShape.rows)×\(imageShape.columns) image")
+                }
+                w = reorderColumnMajorInputs(w, imageShape: imageShape)
+            }
+            forward.append(w)
+            bias.append(try matrix("b_\(m)", rows: sizes[m], columns: 1).values)
+        }
+        var feedback: [Matrix<Scalar>] = []
+        var apicalBias: [[Scalar]] = []
+        for l in 0..<configuration.hiddenLayerCount {
+            feedback.append(try matrix("Y_\(l)", rows: sizes[l], columns: configuration.feedbackInputCount(ofHiddenLayer: l)))
+            if FileManager.default.fileExists(atPath: file("c_\(l)").path) {
+                apicalBias.append(try matrix("c_\(l)", rows: sizes[l], columns: 1).values)
+            } else {
+                apicalBias.append([Scalar](repeating: 0, count: sizes[l]))
+            }
+        }
+        let weights = NetworkWeights(forward: forward, bias: bias, feedback: feedback, apicalBias: apicalBias)
+        try weights.checkShapes(against: configuration)
+        return weights
+    }
+
+    /// Column j of a column-major-trained W_0 belongs to pixel (row j % R, column j / R);
+    /// put it where the row-major flattening puts that pixel.
+    static func reorderColumnMajorInputs<Scalar>(_ w: Matrix<Scalar>, imageShape: (rows: Int, columns: Int)) -> Matrix<Scalar> {
+        let (r, c) = imageShape
+        return Matrix(rows: w.rows, columns: w.columns) { i, rowMajorIndex in
+            let (pixelRow, pixelColumn) = (rowMajorIndex / c, rowMajorIndex % c)
+            return w[i, pixelColumn * r + pixelRow]
+        }
+    }
+
+    /// The layer sizes implied by the `W_m` files in a directory (hidden sizes, then output).
+    public static func layerSizes(in directory: URL, prefix: String) throws -> (input: Int, layers: [Int]) {
+        var layers: [Int] = []
+        var input = 0
+        var m = 0
+        while FileManager.default.fileExists(atPath: directory.appendingPathComponent("\(prefix)W_\(m).npy").path) {
+            let url = directory.appendingPathComponent("\(prefix)W_\(m).npy")
+            let array = try NPY.read(path: url.path)
+            guard array.shape.count == 2 else {
+                throw WeightFileError(file: url.path, problem: "is not a 2-D array (shape \(array.shape))")
+            }
+            if m == 0 { input = array.shape[1] }
+            layers.append(array.shape[0])
+            m += 1
+        }
+        guard !layers.isEmpty else {
+            throw WeightFileError(file: directory.appendingPathComponent("\(prefix)W_0.npy").path, problem: "is missing: no weights with prefix '\(prefix)' here")
+        }
+        return (input, layers)
+    }
+}
+
+public struct WeightFileError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let problem: String
+    public var description: String { "\(file) \(problem)" }
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// Online training (one image at a time) with the schedule of MODEL.md §4: a quick test
+/// every `quickTestInterval` images, a full test at the end of each epoch, the training set
+/// reshuffled each epoch. Every random draw comes from one generator seeded by `options.seed`.
+public struct Trainer<Dynamics: NetworkDynamics, Evaluator: NetworkEvaluator>
+where Dynamics.Scalar == Evaluator.Scalar {
+    public typealias Scalar = Dynamics.Scalar
+
+    public let network: NetworkConfiguration
+    public let options: TrainingOptions
+    public var weights: NetworkWeights<Scalar>
+    public var dynamics: Dynamics
+    public let evaluator: Evaluator
+    public var rule: LearningRule<Scalar>
+    public var generator: Xoshiro256
+    /// Epochs finished so far.
+    public private(set) var completedEpochs = 0
+
+    public init(network: NetworkConfiguration, options: TrainingOptions, weights: NetworkWeights<Scalar>,
+                dynamics: Dynamics, evaluator: Evaluator, generator: Xoshiro256) {
+        self.network = network
+        self.options = options
+        self.weights = weights
+        self.dynamics = dynamics
+        self.evaluator = evaluator
+        self.rule = LearningRule(configuration: network, learningRates: options.learningRates)
+        self.generator = generator
+    }
+
+    /// Test error in percent on the given test images, state cleared before each image.
+    public func testError(on images: LabeledImages, indices: [Int], seed: UInt64) -> Double {
+        let potentials = evaluator.outputPotentials(images: images, indices: indices, weights: weights, seed: seed)
+        var wrong = 0
+        for (row, index) in indices.enumerated()
+        where predictedClass(outputPotentials: potentials[row], neuronsPerClass: network.neuronsPerClass) != Int(images.labels[index]) {
+            wrong += 1
+        }
+        return 100 * Double(wrong) / Double(indices.count)
+    }
+
+    /// Trains for the remaining epochs, reporting to `observers`.
+    public mutating func run(dataset: ImageDataset, observers: [TrainingObserver]) throws {
+        let train = dataset.train
+        let test = dataset.test
+        var averages = PhaseAverages<Scalar>(configuration: network)
+        var input = [Scalar](repeating: 0, count: network.inputSize)
+        let maximumRate = Scalar(network.neuron.maximumRate)
+        for o in observers {
+            o.trainingWillStart(epochs: options.epochs, imagesPerEpoch: options.imagesPerEpoch, startingEpoch: completedEpochs)
+        }
+        while completedEpochs < options.epochs {
+            let epoch = completedEpochs + 1
+            let started = Date()
+            let order = options.shuffle ? generator.permutation(train.count) : Array(0..<train.count)
+            var wrong = 0
+            var lossSum = 0.0
+            for n in 0..<options.imagesPerEpoch {
+                let index = order[n]
+                let label = Int(train.labels[index])
+                inputRates(train.image(index), maximumRate: maximumRate, into: &input)
+                dynamics.presentTrainingExample(input: input, label: label, weights: weights,
+                                                averages: &averages, generator: &generator)
+                let correct = averages.forwardPrediction(neuronsPerClass: network.neuronsPerClass) == label
+                if !correct { wrong += 1 }
+                let loss = Double(rule.update(&weights, from: averages, generator: &generator))
+                guard loss.isFinite, rule.errors.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+                    throw TrainingError.diverged(epoch: epoch, image: n + 1)
+                }
+                dynamics.weightsDidChange(weights)
+                lossSum += loss
+                for o in observers { try o.didTrain(epoch: epoch, image: n + 1, loss: loss, correct: correct) }
+
+                let isLast = n == options.imagesPerEpoch - 1
+                if !isLast && options.quickTestInterval > 0 && (n + 1) % options.quickTestInterval == 0 {
+                    let chosen = generator.sample(options.quickTestImages, from: test.count)
+                    let error = testError(on: test, indices: chosen, seed: generator.next())
+                    dynamics.clearState()
+                    for o in observers { try o.didQuickTest(epoch: epoch, image: n + 1, error: error) }
+                }
+            }
+            let error = testError(on: test, indices: Array(0..<options.fullTestImages), seed: generator.next())
+            dynamics.clearState()
+            guard weights.isFinite else { throw TrainingError.diverged(epoch: epoch, image: options.imagesPerEpoch) }
+            completedEpochs = epoch
+            let summary = EpochSummary(
+                epoch: epoch, testError: error,
+                trainingError: 100 * Double(wrong) / Double(options.imagesPerEpoch),
+                meanLoss: lossSum / Double(options.imagesPerEpoch), images: options.imagesPerEpoch,
+                seconds: Date().timeIntervalSince(started))
+            for o in observers { try o.didFinishEpoch(summary, weights: weights) }
+        }
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case diverged(epoch: Int, image: Int)
+
+    public var description: String {
+        switch self {
+        case let .diverged(epoch, image):
+            return "training diverged: the weights or the loss became NaN or infinite at epoch \(epoch), image \(image) (is a learning rate too large?)"
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/// What the training loop reports as it goes. Progress bars and the run recorder are
+/// observers; the model knows nothing of them.
+public protocol TrainingObserver: AnyObject {
+    func trainingWillStart(epochs: Int, imagesPerEpoch: Int, startingEpoch: Int)
+    /// After each training image: its output loss and whether the forward phase got it right.
+    func didTrain(epoch: Int, image: Int, loss: Double, correct: Bool) throws
+    func didQuickTest(epoch: Int, image: Int, error: Double) throws
+    /// After each epoch's full test, with the weights at that moment.
+    func didFinishEpoch<Scalar>(_ summary: EpochSummary, weights: NetworkWeights<Scalar>) throws
+}
+
+extension TrainingObserver {
+    public func trainingWillStart(epochs: Int, imagesPerEpoch: Int, startingEpoch: Int) {}
+    public func didTrain(epoch: Int, image: Int, loss: Double, correct: Bool) throws {}
+    public func didQuickTest(epoch: Int, image: Int, error: Double) throws {}
+    public func didFinishEpoch<Scalar>(_ summary: EpochSummary, weights: NetworkWeights<Scalar>) throws {}
+}
+
+/// One line of `metrics.csv`.
+public struct EpochSummary: Codable, Equatable, Sendable {
+    /// 1-based.
+    public var epoch: Int
+    /// Percent, on the full test.
+    public var testError: Double
+    /// Percent, from the forward phases of this epoch's training images.
+    public var trainingError: Double
+    public var meanLoss: Double
+    public var images: Int
+    public var seconds: Double
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct DendriteTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dendrite-train",
+        abstract: "Train and test segregated-dendrite networks (Guerguiev, Lillicrap & Richards, eLife 2017) on MNIST.",
+        subcommands: [Train.self],
+        defaultSubcommand: Train.self
+    )
+}

@@ -1,0 +1,176 @@
+import ArgumentParser
+import Dendrites
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a network, test it after every epoch, and record everything in a run directory.",
+        discussion: """
+        Examples:
+          dendrite-train train --hidden 500 --epochs 1
+          dendrite-train train --hidden 500,100 --epochs 60 --seed 3 --name two-hidden
+          dendrite-train train --hidden none --learning-rates 0.19 --images-per-epoch 5000
+
+        The run directory (default Results/runs/<timestamp>-<name>) receives config.json,
+        metrics.csv, quick_test.csv, loss.csv and the weights as .npy files (initial_*, epoch_<k>_*).
+        """
+    )
+
+    // MARK: Network
+    @Option(help: ArgumentHelp("Hidden layer sizes, bottom first: '500', '500,100', or 'none' for no hidden layer.", valueName: "sizes"))
+    var hidden = HiddenSizes([500])
+
+    @Option(help: "Output neurons per class (k; the output layer has 10·k neurons).")
+    var neuronsPerClass = 1
+
+    @Option(help: "Simulation mode: 'rate' (non-spiking; float64, matches the authors' rate mode to rounding).")
+    var mode: SimulationMode = .rate
+
+    // MARK: Feedback variants
+    @Option(help: "Feedback wiring: 'broadcast' (output → every hidden layer) or 'layerwise' (layer l+1 → layer l).")
+    var feedback: FeedbackWiring = .broadcast
+
+    @Option(help: ArgumentHelp("Sparse feedback: zero this fraction of each Y (the paper: 0.8).", valueName: "fraction"))
+    var sparseFeedback: Double?
+
+    @Option(help: "Sparse feedback: scale the surviving feedback weights by this (1 = no rescaling).")
+    var sparseScale: Double = 5
+
+    @Flag(help: "Symmetric feedback (weight transport): Y derived from the forward weights after every update.")
+    var symmetricFeedback = false
+
+    @Option(help: ArgumentHelp("Noisy symmetric feedback: add N(0, SD) noise each time Y is derived (the paper: 0.05).", valueName: "SD"))
+    var symmetricNoise: Double?
+
+    @Option(help: ArgumentHelp("Learned feedback: learning rates of Y, one per hidden layer.", valueName: "rates"))
+    var feedbackLearningRates: NumberList?
+
+    @Flag(help: "Give the apical dendrites a bias c.")
+    var apicalBias = false
+
+    @Option(help: "Apical conductance g_A (0: segregated dendrites; the paper also tried 0.05 and 0.6).")
+    var apicalConductance: Double = 0
+
+    @Flag(help: "Backprop control: hidden layers learn from the backpropagated error E_bp.")
+    var backprop = false
+
+    // MARK: Training
+    @Option(help: "Training epochs (the paper: 60).")
+    var epochs = 1
+
+    @Option(help: "Training images per epoch (default: the whole training set).")
+    var imagesPerEpoch: Int?
+
+    @Option(help: ArgumentHelp("Learning rates, hidden layers then output (default: the paper's for the depth: 0.19 | 0.21,0.21 | 0.23,0.23,0.12).", valueName: "rates"))
+    var learningRates: NumberList?
+
+    @Option(help: "Seed of the one random generator behind every draw.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Keep the training set in file order instead of reshuffling it every epoch.")
+    var noShuffle = false
+
+    @Option(help: "A quick test every this many training images (0: never).")
+    var quickTestInterval = 1000
+
+    @Option(help: "Test images in each quick test.")
+    var quickTestImages = 100
+
+    @Option(help: "Test images in the full test after each epoch (default: the whole test set).")
+    var testImages: Int?
+
+    // MARK: Data and files
+    @Option(help: ArgumentHelp("Directory with the four IDX files (searched otherwise: $DENDRITES_DATA, ./data/mnist, ../shared/data/mnist).", valueName: "dir"))
+    var data: String?
+
+    @Option(help: "Data set: 'mnist' or 'fashion-mnist'.")
+    var dataset: DatasetKind = .mnist
+
+    @Option(help: ArgumentHelp("Start from the weights in this directory (W_m.npy, b_m.npy, Y_l.npy, optional c_l.npy).", valueName: "dir"))
+    var initWeights: String?
+
+    @Option(help: "File-name prefix of the --init-weights files, e.g. 'initial_' or 'epoch_5_'.")
+    var initPrefix = ""
+
+    @Option(help: "Pixel order W_0 was trained with: 'row-major' (ours) or 'column-major' (the authors' saved simulations).")
+    var pixelOrder: PixelOrder = .rowMajor
+
+    @Option(help: ArgumentHelp("Run directory (must not hold a run yet). Default: Results/runs/<timestamp>-<name>.", valueName: "dir"))
+    var output: String?
+
+    @Option(help: "Name for the default run directory.")
+    var name: String?
+
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    func spec(trainingImages: Int, testImages testCount: Int) throws -> TrainingRunSpec {
+        var network = NetworkConfiguration(hiddenSizes: hidden.sizes, neuronsPerClass: neuronsPerClass, feedbackWiring: feedback)
+        network.variants.sparseZeroedFraction = sparseFeedback
+        network.variants.sparseScale = sparseScale
+        network.variants.symmetric = symmetricFeedback
+        network.variants.symmetricNoiseSD = symmetricNoise
+        network.variants.feedbackLearningRates = feedbackLearningRates?.values
+        network.variants.apicalBias = apicalBias
+        network.variants.backprop = backprop
+        network.neuron.apicalConductance = apicalConductance
+
+        var training = TrainingOptions(
+            learningRates: learningRates?.values ?? TrainingOptions.defaultLearningRates(hiddenLayers: hidden.sizes.count))
+        training.epochs = epochs
+        training.imagesPerEpoch = imagesPerEpoch ?? trainingImages
+        training.seed = seed
+        training.shuffle = !noShuffle
+        training.quickTestInterval = quickTestInterval
+        training.quickTestImages = quickTestImages
+        training.fullTestImages = testImages ?? testCount
+
+        var spec = TrainingRunSpec(network: network, training: training, outputDirectory: outputDirectory())
+        spec.mode = mode
+        spec.dataset = dataset
+        spec.dataDirectory = data
+        spec.initialWeightsDirectory = initWeights
+        spec.initialWeightsPrefix = initPrefix
+        spec.pixelOrder = pixelOrder
+        return spec
+    }
+
+    func outputDirectory() -> URL {
+        if let output { return URL(fileURLWithPath: output) }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let label = name ?? "\(mode.rawValue)-784-\(hidden.sizes.map(String.init).joined(separator: "-"))\(hidden.sizes.isEmpty ? "" : "-")10"
+        return URL(fileURLWithPath: "Results/runs").appendingPathComponent("\(formatter.string(from: Date()))-\(label)")
+    }
+
+    func validate() throws {
+        if epochs <= 0 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
+        if let n = imagesPerEpoch, n <= 0 { throw ValidationError("--images-per-epoch must be positive, not \(n)") }
+        if let bad = hidden.sizes.first(where: { $0 <= 0 }) { throw ValidationError("--hidden sizes must be positive, not \(bad)") }
+        if let output, FileManager.default.fileExists(atPath: output + "/config.json") {
+            throw ValidationError("--output \(output) already holds a run; choose another directory")
+        }
+    }
+
+    func run() throws {
+        do {
+            let dataset = try TrainingRun.loadDataset(self.dataset, explicit: data)
+            let spec = try spec(trainingImages: dataset.train.count, testImages: dataset.test.count)
+            var observers: [TrainingObserver] = []
+            let progress = ProgressBar(enabled: !quiet)
+            observers.append(progress)
+            print("Dendrites: \(spec.mode.rawValue) mode, 784-\(hidden.sizes.map(String.init).joined(separator: "-"))\(hidden.sizes.isEmpty ? "" : "-")10, \(spec.training.epochs) epoch(s) of \(spec.training.imagesPerEpoch) images, seed \(spec.training.seed)")
+            print("data: \(dataset.directory)")
+            print("run directory: \(spec.outputDirectory.path)")
+            let epochs = try TrainingRun.run(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: observers)
+            if let last = epochs.last {
+                print(String(format: "final test error: %.2f%% (%d test images)", last.testError, spec.training.fullTestImages))
+            }
+            print("results: \(spec.outputDirectory.path)")
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
