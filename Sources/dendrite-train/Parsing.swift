@@ -38,5 +38,6 @@ extension DatasetKind: ExpressibleByArgument {}
 extension SimulationMode: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension PixelOrder: ExpressibleByArgument {}
+extension SpikeSampler: ExpressibleByArgument {}
 extension FeedbackWiring: ExpressibleByArgument {}
 

@@ -23,8 +23,33 @@ struct Train: ParsableCommand {
     @Option(help: "Output neurons per class (k; the output layer has 10·k neurons).")
     var neuronsPerClass = 1
 
-    @Option(help: "Simulation mode: 'rate' (non-spiking; float64, matches the authors' rate mode to rounding).")
-    var mode: SimulationMode = .rate
+    @Option(help: "Simulation mode: 'spiking' (the paper's model) or 'rate' (non-spiking; matches the authors' rate mode to rounding).")
+    var mode: SimulationMode = .spiking
+
+    @Option(help: "Floating-point precision: 'float64', or 'float32' (spiking mode only).")
+    var precision: Precision = .float64
+
+    // MARK: Spiking time course
+    @Option(help: "Phase length in steps: the minimum of the random lengths 50 + floor(Wald(2, 1)), or the fixed length with --fixed-phase-length.")
+    var phaseLength = 50
+
+    @Flag(help: "Every phase lasts exactly --phase-length steps (no Wald-distributed extra steps).")
+    var fixedPhaseLength = false
+
+    @Option(help: "Averages are taken over the last this many steps of each training phase.")
+    var averagingWindow = 20
+
+    @Flag(help: "Each hidden neuron's plateau potential comes min(|trunc(N(0,3))|, 5) steps before the phase ends.")
+    var randomPlateauTimes = false
+
+    @Option(help: "Steps per test image (the code: 250; the paper's text: 500).")
+    var testLength = 250
+
+    @Option(help: "Test averaging window: the last this many steps of a test.")
+    var testAveragingWindow = 220
+
+    @Option(help: "How spike counts are drawn: 'thinning' (fast) or 'per-neuron' (the reference).")
+    var spikeSampler: SpikeSampler = .thinning
 
     // MARK: Feedback variants
     @Option(help: "Feedback wiring: 'broadcast' (output → every hidden layer) or 'layerwise' (layer l+1 → layer l).")
@@ -127,6 +152,14 @@ struct Train: ParsableCommand {
 
         var spec = TrainingRunSpec(network: network, training: training, outputDirectory: outputDirectory())
         spec.mode = mode
+        spec.precision = precision
+        spec.spiking.minimumPhaseLength = phaseLength
+        spec.spiking.randomPhaseLengths = !fixedPhaseLength
+        spec.spiking.averagingWindow = averagingWindow
+        spec.spiking.randomPlateauTimes = randomPlateauTimes
+        spec.spiking.testLength = testLength
+        spec.spiking.testAveragingWindow = testAveragingWindow
+        spec.spiking.sampler = spikeSampler
         spec.dataset = dataset
         spec.dataDirectory = data
         spec.initialWeightsDirectory = initWeights
@@ -147,6 +180,10 @@ struct Train: ParsableCommand {
         if epochs <= 0 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
         if let n = imagesPerEpoch, n <= 0 { throw ValidationError("--images-per-epoch must be positive, not \(n)") }
         if let bad = hidden.sizes.first(where: { $0 <= 0 }) { throw ValidationError("--hidden sizes must be positive, not \(bad)") }
+        if let rates = learningRates?.values, rates.count != hidden.sizes.count + 1 {
+            func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+            throw ValidationError("--learning-rates has \(count(rates.count, "value")); a network with \(count(hidden.sizes.count, "hidden layer")) needs \(hidden.sizes.count + 1) (one per hidden layer, then the output layer)")
+        }
         if let output, FileManager.default.fileExists(atPath: output + "/config.json") {
             throw ValidationError("--output \(output) already holds a run; choose another directory")
         }
@@ -170,7 +207,11 @@ struct Train: ParsableCommand {
         } catch let error as ValidationError {
             throw error
         } catch {
-            throw ValidationError("\(error)")
+            // A run-time failure: one line naming the option or file, no usage text.
+            let message = error is CocoaError ? error.localizedDescription : String(describing: error)
+            fflush(stdout)
+            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            throw ExitCode.failure
         }
     }
 }

@@ -18,6 +18,8 @@ private enum NumpyOutput {
     static let bigEndian = "k05VTVBZAQB2AHsnZGVzY3InOiAnPmY4JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsKSwgfSAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAo/8AAAAAAAAEAAAAAAAAAA"
     /// np.array([1, 2], dtype='<i8')
     static let int64 = "k05VTVBZAQB2AHsnZGVzY3InOiAnPGk4JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsKSwgfSAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoBAAAAAAAAAAIAAAAAAAAA"
+    /// np.array([1+2j], dtype='<c16')
+    static let complex = "k05VTVBZAQB2AHsnZGVzY3InOiAnPGMxNicsICdmb3J0cmFuX29yZGVyJzogRmFsc2UsICdzaGFwZSc6ICgxLCksIH0gICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAAAAADwPwAAAAAAAABA"
 
     static func data(_ base64: String) -> Data { Data(base64Encoded: base64)! }
 }
@@ -101,13 +103,17 @@ struct NPYTests {
         #expect(try NPY.read(data: empty, name: "e.npy") == NPYArray(shape: [0, 5], values: []))
     }
 
+    @Test func readsIntegerArraysAsDoubles() throws {
+        #expect(try NPY.read(data: NumpyOutput.data(NumpyOutput.int64), name: "labels.npy") == NPYArray(shape: [2], values: [1, 2]))
+    }
+
     @Test func refusesUnsupportedDtypes() {
         let object = refusal(NumpyOutput.data(NumpyOutput.object))
         #expect(object.contains("object dtype '|O'") && object.contains("'<f8'") && object.contains("'<f4'"))
         let bigEndian = refusal(NumpyOutput.data(NumpyOutput.bigEndian))
         #expect(bigEndian.contains("big-endian dtype '>f8'") && bigEndian.contains("'<f8'"))
-        let integer = refusal(NumpyOutput.data(NumpyOutput.int64))
-        #expect(integer.contains("unsupported dtype '<i8'") && integer.contains("'<f8'") && integer.contains("'<f4'"))
+        let complex = refusal(NumpyOutput.data(NumpyOutput.complex))
+        #expect(complex.contains("unsupported dtype '<c16'") && complex.contains("'<f8'") && complex.contains("'<f4'"))
         let structured = refusal(npyFile(header: "{'descr': [('x', '<f8')], 'fortran_order': False, 'shape': (1,), }", data: littleEndianBytes([1])))
         #expect(structured.contains("unsupported dtype [('x', '<f8')]"))
     }

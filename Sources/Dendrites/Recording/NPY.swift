@@ -32,7 +32,7 @@ public enum NPY {
     public static let maximumElementCount = 1_000_000_000
 
     private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
-    private static let supportedTypes = "'<f8' (float64) and '<f4' (float32)"
+    private static let supportedTypes = "'<f8' (float64), '<f4' (float32), and the integers '<i8', '<i4', '|u1' (read as float64)"
 
     public static func read(path: String) throws -> NPYArray {
         let data: Data
@@ -79,9 +79,10 @@ public enum NPY {
 
         let itemSize: Int
         switch header.descr {
-        case "<f8": itemSize = 8
-        case "<f4": itemSize = 4
-        case let d where d.hasPrefix(">") && (d.dropFirst() == "f8" || d.dropFirst() == "f4"):
+        case "<f8", "<i8": itemSize = 8
+        case "<f4", "<i4": itemSize = 4
+        case "|u1", "<u1": itemSize = 1
+        case let d where d.hasPrefix(">") && ["f8", "f4", "i8", "i4"].contains(d.dropFirst()):
             throw failure("big-endian dtype '\(d)' is not supported; supported: \(supportedTypes)")
         case let d where d.contains("O"):
             throw failure("object dtype '\(d)' (pickled Python objects) is not supported; supported: \(supportedTypes)")
@@ -108,10 +109,17 @@ public enum NPY {
         bytes.withUnsafeBytes { raw in
             let source = UnsafeRawBufferPointer(rebasing: raw[dataStart...])
             for index in 0..<count {
-                if itemSize == 8 {
+                switch header.descr {
+                case "<f8":
                     values[index] = Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self)))
-                } else {
+                case "<f4":
                     values[index] = Double(Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))))
+                case "<i8":
+                    values[index] = Double(Int64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * index, as: Int64.self)))
+                case "<i4":
+                    values[index] = Double(Int32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * index, as: Int32.self)))
+                default:
+                    values[index] = Double(source[index])
                 }
             }
         }

@@ -5,6 +5,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var formatVersion = 1
     public var mode: SimulationMode
     public var precision: Precision
+    /// The time course of spiking mode (absent in rate mode).
+    public var spiking: SpikingOptions?
     public var network: NetworkConfiguration
     public var training: TrainingOptions
     public var dataset: DatasetKind

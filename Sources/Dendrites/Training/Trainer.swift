@@ -46,6 +46,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
         var averages = PhaseAverages<Scalar>(configuration: network)
         var input = [Scalar](repeating: 0, count: network.inputSize)
         let maximumRate = Scalar(network.neuron.maximumRate)
+        dynamics.weightsDidChange(weights)
         for o in observers {
             o.trainingWillStart(epochs: options.epochs, imagesPerEpoch: options.imagesPerEpoch, startingEpoch: completedEpochs)
         }

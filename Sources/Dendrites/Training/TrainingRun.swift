@@ -3,8 +3,10 @@ import Foundation
 /// Everything a user chooses for one training run; `TrainingRun` turns it into a trained,
 /// recorded network. The command-line tool only fills this in.
 public struct TrainingRunSpec: Sendable {
-    public var mode: SimulationMode = .rate
+    public var mode: SimulationMode = .spiking
     public var precision: Precision = .float64
+    /// Time course of spiking mode (ignored in rate mode).
+    public var spiking = SpikingOptions()
     public var network: NetworkConfiguration
     public var training: TrainingOptions
     public var dataset: DatasetKind = .mnist
@@ -45,11 +47,32 @@ public enum TrainingRun {
         network.inputSize = dataset.train.pixelsPerImage
         try network.validate()
         try spec.training.validate(for: network, trainingImages: dataset.train.count, testImages: dataset.test.count)
-        guard spec.mode == .rate else {
-            throw ConfigurationError("--mode spiking is not available yet; use --mode rate")
+        if spec.mode == .spiking { try spec.spiking.validate() }
+        if spec.mode == .rate && spec.precision != .float64 {
+            throw ConfigurationError("--precision float32 is for spiking mode; rate mode runs in float64 to match the authors' code")
         }
+        switch (spec.mode, spec.precision) {
+        case (.rate, _):
+            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers,
+                             dynamics: RateDynamics<Double>(configuration: network),
+                             evaluator: RateEvaluator<Double>(configuration: network))
+        case (.spiking, .float64):
+            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers,
+                             dynamics: SpikingDynamics<Double>(configuration: network, options: spec.spiking),
+                             evaluator: SpikingEvaluator<Double>(configuration: network, options: spec.spiking))
+        case (.spiking, .float32):
+            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers,
+                             dynamics: SpikingDynamics<Float>(configuration: network, options: spec.spiking),
+                             evaluator: SpikingEvaluator<Float>(configuration: network, options: spec.spiking))
+        }
+    }
+
+    private static func train<D: NetworkDynamics, E: NetworkEvaluator>(
+        _ spec: TrainingRunSpec, network: NetworkConfiguration, dataset: ImageDataset, commandLine: [String],
+        observers: [TrainingObserver], dynamics: D, evaluator: E
+    ) throws -> [EpochSummary] where D.Scalar == E.Scalar {
         var generator = Xoshiro256(seed: spec.training.seed)
-        let weights: NetworkWeights<Double>
+        let weights: NetworkWeights<D.Scalar>
         let initialDescription: String
         if let directory = spec.initialWeightsDirectory {
             weights = try WeightFiles.load(from: URL(fileURLWithPath: directory), prefix: spec.initialWeightsPrefix,
@@ -57,18 +80,21 @@ public enum TrainingRun {
                                            imageShape: (dataset.train.rows, dataset.train.columns))
             initialDescription = "\(directory) (prefix '\(spec.initialWeightsPrefix)')"
         } else {
-            weights = WeightInitialization(maximumRate: network.neuron.maximumRate).makeWeights(for: network, using: &generator)
+            // Drawn in float64 whatever the precision, so a seed gives the same network in both.
+            let drawn: NetworkWeights<Double> = WeightInitialization(maximumRate: network.neuron.maximumRate)
+                .makeWeights(for: network, using: &generator)
+            weights = drawn.converted()
             initialDescription = "random"
         }
-        let record = RunRecord(mode: spec.mode, precision: spec.precision, network: network, training: spec.training,
+        var record = RunRecord(mode: spec.mode, precision: spec.precision, network: network, training: spec.training,
                                dataset: dataset.kind, dataDirectory: dataset.directory,
                                initialWeights: initialDescription, pixelOrder: spec.pixelOrder, commandLine: commandLine)
+        record.spiking = spec.mode == .spiking ? spec.spiking : nil
         let recorder = try RunRecorder(directory: spec.outputDirectory, record: record)
         try recorder.saveInitialWeights(weights)
         let summaries = SummaryCollector()
         var trainer = Trainer(network: network, options: spec.training, weights: weights,
-                              dynamics: RateDynamics<Double>(configuration: network),
-                              evaluator: RateEvaluator<Double>(configuration: network), generator: generator)
+                              dynamics: dynamics, evaluator: evaluator, generator: generator)
         try trainer.run(dataset: dataset, observers: [recorder, summaries] + observers)
         return summaries.epochs
     }

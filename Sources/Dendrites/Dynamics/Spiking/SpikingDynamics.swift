@@ -1,0 +1,377 @@
+import Foundation
+import RealModule
+
+/// Spiking mode, as the paper ran it (MODEL.md §1–§4): Poisson spikes at every layer
+/// including the input, the truncated PSP kernel κ, conductance-based somatic integration,
+/// phases of 50 + floor(Wald(2, 1)) steps averaged over their last 20 steps, plateau
+/// potentials at the end of each phase, and no reset between training images.
+///
+/// Within a step (MODEL.md §1): new input spikes; hidden layer 0 (basal input from this
+/// step's input spikes, apical input from the previous step's feedback spikes); hidden
+/// layer 1 (basal from layer 0's spikes of this step); …; the output layer last.
+public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
+    public let configuration: NetworkConfiguration
+    public let options: SpikingOptions
+    let soma: SomaticDynamics<Scalar>
+    let kernel: [Scalar]
+    let maximumRate: Double
+
+    // Spikes and synaptic input. Index m: all layers; l: hidden layers.
+    var inputHistory: SpikeHistory
+    var histories: [SpikeHistory]
+    var forwardProjections: [SynapticProjection<Scalar>]   // into layer m
+    var feedbackProjections: [SynapticProjection<Scalar>]  // into hidden layer l
+
+    // Compartments.
+    public private(set) var basal: [[Scalar]]     // B_m
+    public private(set) var apical: [[Scalar]]    // A_l
+    public private(set) var somatic: [[Scalar]]   // C_m
+    private var teaching: [TeachingConductances<Scalar>]
+
+    // The image being shown: its non-zero pixels and their spike probabilities p_j.
+    private var inputPixels: [Int32] = []
+    private var inputProbabilities: [Double] = []
+
+    // Sums over the averaging window of the current phase.
+    private var somaticSum: [[Scalar]]
+    private var apicalSum: [[Scalar]]
+    private var presynapticSum: [[Scalar]]
+    private var apicalInputSum: [[Scalar]]
+    private var outputRateSum: [Scalar]
+    /// The apical voltages of the last window + 5 steps (random plateau times only).
+    private var apicalRing: [[Scalar]]
+    private var plateauDelays: [[Int]]
+    private let ringLength: Int
+    private var weightsLoaded = false
+
+    public init(configuration: NetworkConfiguration, options: SpikingOptions = SpikingOptions()) {
+        self.configuration = configuration
+        self.options = options
+        soma = SomaticDynamics(configuration.neuron)
+        kernel = PSPKernel.values(configuration.neuron)
+        maximumRate = configuration.neuron.maximumRate
+        let memory = configuration.neuron.kernelMemory
+        let sizes = configuration.layerSizes
+        let expected = { (n: Int) in Int(Double(n) * configuration.neuron.maximumRate * 2) + 8 }
+        inputHistory = SpikeHistory(memory: memory, expectedSpikesPerStep: expected(configuration.inputSize))
+        histories = sizes.map { SpikeHistory(memory: memory, expectedSpikesPerStep: expected($0)) }
+        forwardProjections = (0..<sizes.count).map {
+            SynapticProjection(presynaptic: configuration.inputCount(ofLayer: $0), postsynaptic: sizes[$0], memory: memory)
+        }
+        feedbackProjections = (0..<configuration.hiddenLayerCount).map {
+            SynapticProjection(presynaptic: configuration.feedbackInputCount(ofHiddenLayer: $0), postsynaptic: sizes[$0], memory: memory)
+        }
+        let zeros = { (n: Int) in [Scalar](repeating: 0, count: n) }
+        basal = sizes.map(zeros)
+        somatic = sizes.map(zeros)
+        apical = configuration.hiddenSizes.map(zeros)
+        teaching = Array(repeating: .none, count: configuration.outputSize)
+        somaticSum = sizes.map(zeros)
+        apicalSum = configuration.hiddenSizes.map(zeros)
+        presynapticSum = (0..<sizes.count).map { zeros(configuration.inputCount(ofLayer: $0)) }
+        apicalInputSum = (0..<configuration.hiddenLayerCount).map { zeros(configuration.feedbackInputCount(ofHiddenLayer: $0)) }
+        outputRateSum = zeros(configuration.outputSize)
+        ringLength = options.averagingWindow + 5
+        apicalRing = options.randomPlateauTimes ? configuration.hiddenSizes.map { zeros($0 * (options.averagingWindow + 5)) } : []
+        plateauDelays = configuration.hiddenSizes.map { [Int](repeating: 0, count: $0) }
+    }
+
+    /// The layer whose spikes reach hidden layer l's apical dendrites.
+    func feedbackSource(ofHiddenLayer l: Int) -> Int {
+        configuration.feedbackWiring == .broadcast ? configuration.layerCount - 1 : l + 1
+    }
+
+    // MARK: State
+
+    public mutating func weightsDidChange(_ weights: NetworkWeights<Scalar>) {
+        for m in forwardProjections.indices {
+            forwardProjections[m].load(weights.forward[m], history: m == 0 ? inputHistory : histories[m - 1])
+        }
+        for l in feedbackProjections.indices {
+            feedbackProjections[l].load(weights.feedback[l], history: histories[feedbackSource(ofHiddenLayer: l)])
+        }
+        weightsLoaded = true
+    }
+
+    /// Clears every layer's voltages and spike history; the input spike history is kept
+    /// (as after a test in the authors' code, MODEL.md §4).
+    public mutating func clearState() {
+        for m in histories.indices {
+            histories[m].clear()
+            zero(&basal[m]); zero(&somatic[m])
+        }
+        for l in apical.indices { zero(&apical[l]) }
+        refreshDrives()
+    }
+
+    /// Clears everything, the input spike history too (before each test image).
+    public mutating func reset() {
+        inputHistory.clear()
+        clearState()
+    }
+
+    private mutating func refreshDrives() {
+        for m in forwardProjections.indices {
+            let history = m == 0 ? inputHistory : histories[m - 1]
+            for slot in 0..<history.memory { forwardProjections[m].ingest(history.slots[slot], slot: slot) }
+        }
+        for l in feedbackProjections.indices {
+            let history = histories[feedbackSource(ofHiddenLayer: l)]
+            for slot in 0..<history.memory { feedbackProjections[l].ingest(history.slots[slot], slot: slot) }
+        }
+    }
+
+    /// Shows an image: input rates λ_max p_j, with p_j = pixel / 255.
+    public mutating func setInput(_ rates: [Scalar]) {
+        inputPixels.removeAll(keepingCapacity: true)
+        inputProbabilities.removeAll(keepingCapacity: true)
+        for (j, rate) in rates.enumerated() where rate > 0 {
+            inputPixels.append(Int32(j))
+            inputProbabilities.append(Double(rate) / maximumRate)
+        }
+    }
+
+    // MARK: One time step
+
+    /// What a step must keep beyond the voltages.
+    struct Bookkeeping {
+        var computeApical: Bool
+        var accumulate: Bool
+        var trainingAverages: Bool
+    }
+
+    mutating func step(weights: NetworkWeights<Scalar>, target: Bool, bookkeeping: Bookkeeping, generator: inout Xoshiro256) {
+        let output = configuration.layerCount - 1
+        inputHistory.advance()
+        SpikeGeneration.input(pixels: inputPixels, probabilities: inputProbabilities, maximumRate: maximumRate,
+                              sampler: options.sampler, generator: &generator, into: &inputHistory)
+        forwardProjections[0].ingest(inputHistory.slots[inputHistory.head], slot: inputHistory.head)
+
+        for m in 0...output {
+            // B = W s(t) + b
+            let presynaptic = m == 0 ? inputHistory : histories[m - 1]
+            forwardProjections[m].current(history: presynaptic, kernel: kernel, base: weights.bias[m], into: &basal[m])
+            if m < output {
+                let source = feedbackSource(ofHiddenLayer: m)
+                if bookkeeping.computeApical {
+                    // A = Y s_fb(t−1) + c: the source layer has not spiked yet this step.
+                    feedbackProjections[m].current(history: histories[source], kernel: kernel,
+                                                   base: weights.apicalBias[m], into: &apical[m])
+                }
+                updateHiddenSoma(m)
+                if bookkeeping.accumulate && bookkeeping.trainingAverages {
+                    accumulatePSP(from: histories[source], into: &apicalInputSum[m])
+                }
+            } else {
+                updateOutputSoma(m, target: target)
+            }
+            if bookkeeping.accumulate {
+                add(somatic[m], to: &somaticSum[m])
+                if bookkeeping.trainingAverages {
+                    accumulatePSP(from: presynaptic, into: &presynapticSum[m])
+                    if m < output { add(apical[m], to: &apicalSum[m]) }
+                    else { for i in somatic[m].indices { outputRateSum[i] += soma.rate(somatic: somatic[m][i]) } }
+                }
+            }
+            // Spikes, then hand them to the projections that read this layer.
+            histories[m].advance()
+            switch options.sampler {
+            case .thinning:
+                SpikeGeneration.thinned(somatic: somatic[m], maximumRate: maximumRate, generator: &generator, into: &histories[m])
+            case .perNeuron:
+                SpikeGeneration.perNeuron(somatic: somatic[m], maximumRate: maximumRate, generator: &generator, into: &histories[m])
+            }
+            let head = histories[m].head
+            if m < output { forwardProjections[m + 1].ingest(histories[m].slots[head], slot: head) }
+            for l in feedbackProjections.indices where feedbackSource(ofHiddenLayer: l) == m {
+                feedbackProjections[l].ingest(histories[m].slots[head], slot: head)
+            }
+        }
+    }
+
+    /// C ← C + dt·( −g_L C + g_B (B − C) + g_A (A − C) )
+    private mutating func updateHiddenSoma(_ l: Int) {
+        let (soma, basal, apical) = (self.soma, self.basal[l], self.apical[l])
+        let n = basal.count
+        somatic[l].withUnsafeMutableBufferPointer { c in
+            basal.withUnsafeBufferPointer { b in
+                apical.withUnsafeBufferPointer { a in
+                    for i in 0..<n { c[i] = soma.hiddenStep(somatic: c[i], basal: b[i], apical: a[i]) }
+                }
+            }
+        }
+    }
+
+    /// C ← C + dt·( −g_L C + g_D (B − C) + I )
+    private mutating func updateOutputSoma(_ m: Int, target: Bool) {
+        for i in somatic[m].indices {
+            somatic[m][i] = soma.outputStep(somatic: somatic[m][i], basal: basal[m][i], teaching: target ? teaching[i] : .none)
+        }
+    }
+
+    /// sum_j += s_j(t) = Σ_k κ(k) S_j(t−k+1), from the spikes of the history's last `mem` steps.
+    private func accumulatePSP(from history: SpikeHistory, into sum: inout [Scalar]) {
+        sum.withUnsafeMutableBufferPointer { s in
+            for k in 0..<history.memory {
+                let weight = kernel[k]
+                for j in history.slots[history.slot(lag: k)] { s[Int(j)] += weight }
+            }
+        }
+    }
+
+    // MARK: Phases
+
+    /// Runs one phase of `length` steps and leaves its window sums in the accumulators.
+    mutating func runPhase(length: Int, window: Int, target: Bool, trainingAverages: Bool,
+                           weights: NetworkWeights<Scalar>, generator: inout Xoshiro256) {
+        for m in somaticSum.indices { zero(&somaticSum[m]) }
+        if trainingAverages {
+            for m in presynapticSum.indices { zero(&presynapticSum[m]) }
+            for l in apicalSum.indices { zero(&apicalSum[l]); zero(&apicalInputSum[l]) }
+            zero(&outputRateSum)
+        }
+        let computeApical = trainingAverages || configuration.neuron.apicalConductance != 0
+        for t in 0..<length {
+            let book = Bookkeeping(computeApical: computeApical, accumulate: t >= length - window,
+                                   trainingAverages: trainingAverages)
+            step(weights: weights, target: target, bookkeeping: book, generator: &generator)
+            if trainingAverages && options.randomPlateauTimes {
+                for l in apicalRing.indices {
+                    let n = apical[l].count
+                    let row = (t % ringLength) * n
+                    for i in 0..<n { apicalRing[l][row + i] = apical[l][i] }
+                }
+            }
+        }
+    }
+
+    /// α_l = σ(mean A over the window): at the phase's end, or (random plateau times) for each
+    /// neuron the window ending its own delay before the end.
+    private mutating func plateaus(layer l: Int, phaseLength: Int, window: Int, into alpha: inout [Scalar], generator: inout Xoshiro256) {
+        let n = apical[l].count
+        if !options.randomPlateauTimes {
+            for i in 0..<n { alpha[i] = sigmoid(apicalSum[l][i] / Scalar(window)) }
+            return
+        }
+        for i in 0..<n {
+            // min(|trunc(N(0, 3))|, 5) steps before the end.
+            let delay = min(min(Int(abs(3 * generator.standardNormal())), 5), phaseLength - window)
+            plateauDelays[l][i] = delay
+            var sum: Scalar = 0
+            let last = phaseLength - 1 - delay
+            for t in (last - window + 1)...last { sum += apicalRing[l][(t % ringLength) * n + i] }
+            alpha[i] = sigmoid(sum / Scalar(window))
+        }
+    }
+
+    private func phaseLength(_ generator: inout Xoshiro256) -> Int {
+        guard options.randomPhaseLengths else { return options.minimumPhaseLength }
+        return options.minimumPhaseLength + Int(generator.wald(mean: 2, shape: 1).rounded(.down))
+    }
+
+    public mutating func presentTrainingExample(
+        input: [Scalar], label: Int, weights: NetworkWeights<Scalar>,
+        averages: inout PhaseAverages<Scalar>, generator: inout Xoshiro256
+    ) {
+        if !weightsLoaded { weightsDidChange(weights) }
+        setInput(input)
+        let window = options.averagingWindow
+        let scale = 1 / Scalar(window)
+        let output = configuration.layerCount - 1
+
+        // Forward phase.
+        let forwardLength = phaseLength(&generator)
+        runPhase(length: forwardLength, window: window, target: false, trainingAverages: true, weights: weights, generator: &generator)
+        for m in 0...output {
+            for i in somaticSum[m].indices { averages.somaticForward[m][i] = somaticSum[m][i] * scale }
+            for j in presynapticSum[m].indices { averages.presynapticForward[m][j] = presynapticSum[m][j] * scale }
+            if m == output {
+                for i in outputRateSum.indices { averages.rateForward[m][i] = outputRateSum[i] * scale }
+            } else {
+                // Hidden layers: the rate of the mean voltage (the learning rule does not use it).
+                for i in somaticSum[m].indices { averages.rateForward[m][i] = soma.rate(somatic: averages.somaticForward[m][i]) }
+            }
+        }
+        for l in 0..<configuration.hiddenLayerCount {
+            for i in apicalSum[l].indices { averages.apicalForward[l][i] = apicalSum[l][i] * scale }
+            for j in apicalInputSum[l].indices { averages.apicalInputForward[l][j] = apicalInputSum[l][j] * scale }
+            plateaus(layer: l, phaseLength: forwardLength, window: window, into: &averages.plateauForward[l], generator: &generator)
+        }
+
+        // Target phase.
+        let k = configuration.neuronsPerClass
+        for i in teaching.indices { teaching[i] = i / k == label ? .correctClass : .otherClass }
+        let targetLength = phaseLength(&generator)
+        runPhase(length: targetLength, window: window, target: true, trainingAverages: true, weights: weights, generator: &generator)
+        for i in outputRateSum.indices { averages.rateTarget[output][i] = outputRateSum[i] * scale }
+        for m in 0..<output {
+            for i in somaticSum[m].indices { averages.rateTarget[m][i] = soma.rate(somatic: somaticSum[m][i] * scale) }
+        }
+        for l in 0..<configuration.hiddenLayerCount {
+            plateaus(layer: l, phaseLength: targetLength, window: window, into: &averages.plateauTarget[l], generator: &generator)
+        }
+    }
+
+    /// A test (MODEL.md §4): from a cleared state, one forward phase of `testLength` steps; the
+    /// mean output somatic voltage over the last `testAveragingWindow` steps.
+    public mutating func testPotentials(input: [Scalar], weights: NetworkWeights<Scalar>, generator: inout Xoshiro256) -> [Scalar] {
+        if !weightsLoaded { weightsDidChange(weights) }
+        reset()
+        setInput(input)
+        runPhase(length: options.testLength, window: options.testAveragingWindow, target: false,
+                 trainingAverages: false, weights: weights, generator: &generator)
+        let scale = 1 / Scalar(options.testAveragingWindow)
+        return somaticSum[configuration.layerCount - 1].map { $0 * scale }
+    }
+}
+
+@inline(__always)
+func add<Scalar: DendriteScalar>(_ values: [Scalar], to sum: inout [Scalar]) {
+    sum.withUnsafeMutableBufferPointer { s in
+        values.withUnsafeBufferPointer { v in
+            for i in 0..<v.count { s[i] += v[i] }
+        }
+    }
+}
+
+/// Tests of spiking mode, one image per task on all cores. Each image has its own generator,
+/// seeded from the run seed and the image index, so results do not depend on the thread count.
+public struct SpikingEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
+    public let configuration: NetworkConfiguration
+    public let options: SpikingOptions
+    public var threads: Int
+
+    public init(configuration: NetworkConfiguration, options: SpikingOptions = SpikingOptions(),
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.configuration = configuration
+        self.options = options
+        self.threads = max(1, threads)
+    }
+
+    public func outputPotentials(
+        images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
+    ) -> [[Scalar]] {
+        var results = [[Scalar]](repeating: [], count: indices.count)
+        let workers = min(threads, indices.count)
+        guard workers > 0 else { return results }
+        let maximumRate = Scalar(configuration.neuron.maximumRate)
+        let (configuration, options) = (self.configuration, self.options)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var dynamics = SpikingDynamics<Scalar>(configuration: configuration, options: options)
+                dynamics.weightsDidChange(weights)
+                var input = [Scalar](repeating: 0, count: configuration.inputSize)
+                var row = worker
+                while row < indices.count {
+                    let index = indices[row]
+                    inputRates(images.image(index), maximumRate: maximumRate, into: &input)
+                    var generator = Xoshiro256(seed: seed, stream: UInt64(index) + 1)
+                    out[row] = dynamics.testPotentials(input: input, weights: weights, generator: &generator)
+                    row += workers
+                }
+            }
+        }
+        return results
+    }
+}

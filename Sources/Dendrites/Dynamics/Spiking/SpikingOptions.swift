@@ -1,0 +1,50 @@
+import RealModule
+
+/// The time course of spiking mode (MODEL.md §2, §4). Defaults are the paper's code.
+public struct SpikingOptions: Codable, Equatable, Sendable {
+    /// Phase lengths 50 + floor(Wald(2, 1)), drawn afresh for each phase of each image;
+    /// false: every phase lasts `minimumPhaseLength` steps.
+    public var randomPhaseLengths = true
+    public var minimumPhaseLength = 50
+    /// Averages are taken over the last this many steps of each training phase.
+    public var averagingWindow = 20
+    /// Each hidden neuron's plateau comes min(|trunc(N(0, 3))|, 5) steps before the phase ends.
+    public var randomPlateauTimes = false
+    /// A test shows each image for this many steps and averages over the last `testAveragingWindow`.
+    public var testLength = 250
+    public var testAveragingWindow = 220
+    /// How spike counts are drawn: `thinning` (fast, exact in distribution) or `perNeuron`
+    /// (a Poisson draw for every neuron every step; the reference).
+    public var sampler: SpikeSampler = .thinning
+
+    public init() {}
+
+    public func validate() throws {
+        if minimumPhaseLength < 1 { throw ConfigurationError("--phase-length must be at least 1, not \(minimumPhaseLength)") }
+        if averagingWindow < 1 || averagingWindow > minimumPhaseLength {
+            throw ConfigurationError("--averaging-window must lie in 1…\(minimumPhaseLength) (the phase length), not \(averagingWindow)")
+        }
+        if testLength < 1 { throw ConfigurationError("--test-length must be at least 1, not \(testLength)") }
+        if testAveragingWindow < 1 || testAveragingWindow > testLength {
+            throw ConfigurationError("--test-averaging-window must lie in 1…\(testLength) (the test length), not \(testAveragingWindow)")
+        }
+    }
+}
+
+public enum SpikeSampler: String, Codable, CaseIterable, Sendable {
+    case thinning
+    case perNeuron = "per-neuron"
+}
+
+/// The post-synaptic potential kernel κ(t) = (e^{−t/τ_L} − e^{−t/τ_s}) / (τ_L − τ_s), truncated
+/// to the last `mem` steps: s_j(t) = Σ_{k=1…mem} κ(k) S_j(t−k+1) (MODEL.md §1).
+public enum PSPKernel {
+    /// κ(1), …, κ(mem)
+    public static func values<Scalar: DendriteScalar>(_ p: NeuronParameters) -> [Scalar] {
+        (1...p.kernelMemory).map { k in
+            let t = Double(k)
+            return Scalar((Double.exp(-t / p.kernelDecayTime) - Double.exp(-t / p.kernelRiseTime))
+                / (p.kernelDecayTime - p.kernelRiseTime))
+        }
+    }
+}
