@@ -28,18 +28,57 @@ public enum WeightFiles {
         }
     }
 
+    /// The file names of each array: ours (`W_m`, `b_m`, `Y_l`, `c_l`) or the authors' own
+    /// (`f_weights_m`, `f_bias_m`, `b_weights_l`, `b_bias_l`).
+    enum Naming {
+        case ours, authors
+
+        func name(_ array: Character, _ index: Int) -> String {
+            switch (self, array) {
+            case (.ours, _): return "\(array)_\(index)"
+            case (.authors, "W"): return "f_weights_\(index)"
+            case (.authors, "b"): return "f_bias_\(index)"
+            case (.authors, "Y"): return "b_weights_\(index)"
+            default: return "b_bias_\(index)"
+            }
+        }
+
+        /// Ours when `<prefix>W_0.npy` exists, else the authors' when `<prefix>f_weights_0.npy`
+        /// does, else ours (so that the error names `W_0.npy`).
+        static func detect(in directory: URL, prefix: String) -> Naming {
+            let fm = FileManager.default
+            if fm.fileExists(atPath: directory.appendingPathComponent("\(prefix)W_0.npy").path) { return .ours }
+            if fm.fileExists(atPath: directory.appendingPathComponent("\(prefix)f_weights_0.npy").path) { return .authors }
+            return .ours
+        }
+    }
+
     /// Loads and checks a network's weights. `c_l` files are optional (zero when absent).
+    /// The authors' file names (`f_weights_m.npy`, `f_bias_m.npy`, `b_weights_l.npy`,
+    /// optional `b_bias_l.npy`, with the same prefix) are accepted when `<prefix>W_0.npy` is absent.
     /// Every shape is checked against `configuration`; errors name the file.
     public static func load<Scalar: DendriteScalar>(
         from directory: URL, prefix: String, configuration: NetworkConfiguration,
         pixelOrder: PixelOrder = .rowMajor, imageShape: (rows: Int, columns: Int) = (28, 28)
     ) throws -> NetworkWeights<Scalar> {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
+            throw WeightFileError(file: directory.path, problem: "does not exist (expected a directory of weight files)")
+        }
+        guard isDirectory.boolValue else {
+            throw WeightFileError(file: directory.path, problem: "is not a directory (expected a directory of weight files)")
+        }
         let sizes = configuration.layerSizes
-        func file(_ name: String) -> URL { directory.appendingPathComponent("\(prefix)\(name).npy") }
-        func matrix(_ name: String, rows: Int, columns: Int) throws -> Matrix<Scalar> {
-            let url = file(name)
+        let naming = Naming.detect(in: directory, prefix: prefix)
+        func file(_ array: Character, _ index: Int) -> URL {
+            directory.appendingPathComponent("\(prefix)\(naming.name(array, index)).npy")
+        }
+        func matrix(_ array: Character, _ index: Int, rows: Int, columns: Int) throws -> Matrix<Scalar> {
+            let url = file(array, index)
             guard FileManager.default.fileExists(atPath: url.path) else {
-                throw WeightFileError(file: url.path, problem: "is missing (expected \(rows) × \(columns) weights)")
+                let alternative = naming == .ours && array == "W" && index == 0
+                    ? "; the authors' name \(prefix)\(Naming.authors.name("W", 0)).npy is also accepted" : ""
+                throw WeightFileError(file: url.path, problem: "is missing (expected \(rows) × \(columns) weights\(alternative))")
             }
             let array = try NPY.read(path: url.path)
             let shape = array.shape.count == 1 ? [array.shape[0], 1] : array.shape
@@ -54,22 +93,22 @@ public enum WeightFiles {
         var forward: [Matrix<Scalar>] = []
         var bias: [[Scalar]] = []
         for m in 0..<sizes.count {
-            var w = try matrix("W_\(m)", rows: sizes[m], columns: configuration.inputCount(ofLayer: m))
+            var w = try matrix("W", m, rows: sizes[m], columns: configuration.inputCount(ofLayer: m))
             if m == 0 && pixelOrder == .columnMajor {
                 guard imageShape.rows * imageShape.columns == w.columns else {
-                    throw WeightFileError(file: file("W_0").path, problem: "has \(w.columns) inputs, not a \(imageShape.rows)×\(imageShape.columns) image")
+                    throw WeightFileError(file: file("W", 0).path, problem: "has \(w.columns) inputs, not a \(imageShape.rows)×\(imageShape.columns) image")
                 }
                 w = reorderColumnMajorInputs(w, imageShape: imageShape)
             }
             forward.append(w)
-            bias.append(try matrix("b_\(m)", rows: sizes[m], columns: 1).values)
+            bias.append(try matrix("b", m, rows: sizes[m], columns: 1).values)
         }
         var feedback: [Matrix<Scalar>] = []
         var apicalBias: [[Scalar]] = []
         for l in 0..<configuration.hiddenLayerCount {
-            feedback.append(try matrix("Y_\(l)", rows: sizes[l], columns: configuration.feedbackInputCount(ofHiddenLayer: l)))
-            if FileManager.default.fileExists(atPath: file("c_\(l)").path) {
-                apicalBias.append(try matrix("c_\(l)", rows: sizes[l], columns: 1).values)
+            feedback.append(try matrix("Y", l, rows: sizes[l], columns: configuration.feedbackInputCount(ofHiddenLayer: l)))
+            if FileManager.default.fileExists(atPath: file("c", l).path) {
+                apicalBias.append(try matrix("c", l, rows: sizes[l], columns: 1).values)
             } else {
                 apicalBias.append([Scalar](repeating: 0, count: sizes[l]))
             }
@@ -94,8 +133,10 @@ public enum WeightFiles {
         var layers: [Int] = []
         var input = 0
         var m = 0
-        while FileManager.default.fileExists(atPath: directory.appendingPathComponent("\(prefix)W_\(m).npy").path) {
-            let url = directory.appendingPathComponent("\(prefix)W_\(m).npy")
+        let naming = Naming.detect(in: directory, prefix: prefix)
+        func forwardFile(_ m: Int) -> URL { directory.appendingPathComponent("\(prefix)\(naming.name("W", m)).npy") }
+        while FileManager.default.fileExists(atPath: forwardFile(m).path) {
+            let url = forwardFile(m)
             let array = try NPY.read(path: url.path)
             guard array.shape.count == 2 else {
                 throw WeightFileError(file: url.path, problem: "is not a 2-D array (shape \(array.shape))")

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The project's test command: installs missing build dependencies, builds in release mode
+# with the tests, and runs the whole suite (Swift Testing). The exit code is swift's.
+#
+# The tests read the reference fixtures and MNIST from ../shared (the folder `shared` beside
+# this clone), or from $DENDRITES_SHARED if set.
+#
+# Extra arguments go to `swift test`, e.g. `Scripts/test.sh --filter RunDirectory`.
+# $DENDRITES_SCRATCH_PATH, if set, is passed to swift as --scratch-path (default: .build).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+fi
+bash Scripts/install-deps.sh
+
+shared="${DENDRITES_SHARED:-$root/../shared}"
+for needed in fixtures/rate data/mnist; do
+    if [[ ! -d "$shared/$needed" ]]; then
+        echo "error: the tests need the shared fixtures and MNIST in $shared (missing $needed)." >&2
+        echo "       Put the project's 'shared' folder beside the clone (../shared), or set DENDRITES_SHARED." >&2
+        exit 2
+    fi
+done
+
+scratch=()
+if [[ -n "${DENDRITES_SCRATCH_PATH:-}" ]]; then
+    scratch=(--scratch-path "$DENDRITES_SCRATCH_PATH")
+fi
+
+echo "==> swift build -c release --build-tests"
+swift build -c release --build-tests ${scratch[@]+"${scratch[@]}"}
+echo "==> swift test -c release --skip-build"
+swift test -c release --skip-build ${scratch[@]+"${scratch[@]}"} "$@"
