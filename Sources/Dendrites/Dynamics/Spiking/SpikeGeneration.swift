@@ -1,13 +1,13 @@
 import RealModule
 
 /// Poisson spike counts for one step, with rates that stay constant within the step.
-enum SpikeGeneration {
+public enum SpikeGeneration {
     /// Neurons with rates λ_max σ(C_i): candidate events at rate λ_max per neuron (a Poisson
     /// process laid along the neurons, with exponential gaps), each kept with probability
     /// σ(C_i) = λ_i / λ_max. Exact in distribution, and σ is evaluated only for the ~λ_max·n
     /// candidates.
     @inline(__always)
-    static func thinned<Scalar: DendriteScalar>(
+    public static func thinned<Scalar: DendriteScalar>(
         somatic: [Scalar], maximumRate: Double, generator: inout Xoshiro256, into history: inout SpikeHistory
     ) {
         let n = Double(somatic.count)
@@ -20,7 +20,7 @@ enum SpikeGeneration {
     }
 
     /// The reference: a Poisson draw with mean λ_max σ(C_i) for every neuron.
-    static func perNeuron<Scalar: DendriteScalar>(
+    public static func perNeuron<Scalar: DendriteScalar>(
         somatic: [Scalar], maximumRate: Double, generator: inout Xoshiro256, into history: inout SpikeHistory
     ) {
         for i in somatic.indices {
@@ -31,7 +31,7 @@ enum SpikeGeneration {
 
     /// Input neurons with rates λ_max p_j, over the image's non-zero pixels only.
     @inline(__always)
-    static func input(
+    public static func input(
         pixels: [Int32], probabilities: [Double], maximumRate: Double, sampler: SpikeSampler,
         generator: inout Xoshiro256, into history: inout SpikeHistory
     ) {

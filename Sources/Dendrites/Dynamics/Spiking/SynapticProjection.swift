@@ -2,16 +2,16 @@
 /// presynaptic population's last `mem` steps it holds the drive D(u) = Σ_{spikes j at u} M[:, j],
 /// so that M s(t) = Σ_{k=1…mem} κ(k) D(t−k+1) exactly (to rounding), with a column added per
 /// spike instead of a matrix-vector product per step.
-struct SynapticProjection<Scalar: DendriteScalar> {
-    let presynapticCount: Int
-    let postsynapticCount: Int
-    let memory: Int
+public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
+    public let presynapticCount: Int
+    public let postsynapticCount: Int
+    public let memory: Int
     /// Mᵀ (pre × post), so that the column of presynaptic neuron j is contiguous.
     private(set) var transposed: [Scalar]
     /// memory × post: the drive of each slot of the presynaptic history.
     private var drive: [Scalar]
 
-    init(presynaptic: Int, postsynaptic: Int, memory: Int) {
+    public init(presynaptic: Int, postsynaptic: Int, memory: Int) {
         presynapticCount = presynaptic
         postsynapticCount = postsynaptic
         self.memory = memory
@@ -20,7 +20,7 @@ struct SynapticProjection<Scalar: DendriteScalar> {
     }
 
     /// Takes a new M, and recomputes every drive from the spikes still in `history`.
-    mutating func load(_ matrix: Matrix<Scalar>, history: SpikeHistory) {
+    public mutating func load(_ matrix: Matrix<Scalar>, history: SpikeHistory) {
         precondition(matrix.rows == postsynapticCount && matrix.columns == presynapticCount)
         let (rows, columns) = (matrix.rows, matrix.columns)
         matrix.values.withUnsafeBufferPointer { m in
@@ -34,7 +34,7 @@ struct SynapticProjection<Scalar: DendriteScalar> {
     }
 
     /// D(slot) = Σ_{j ∈ spikes} M[:, j]
-    mutating func ingest(_ spikes: [Int32], slot: Int) {
+    public mutating func ingest(_ spikes: [Int32], slot: Int) {
         let n = postsynapticCount
         transposed.withUnsafeBufferPointer { t in
             drive.withUnsafeMutableBufferPointer { d in
@@ -49,7 +49,7 @@ struct SynapticProjection<Scalar: DendriteScalar> {
     }
 
     /// result = base + Σ_{k=1…mem} κ(k) D(newest − k + 1), newest = `history.head`.
-    func current(history: SpikeHistory, kernel: [Scalar], base: [Scalar], into result: inout [Scalar]) {
+    public func current(history: SpikeHistory, kernel: [Scalar], base: [Scalar], into result: inout [Scalar]) {
         let n = postsynapticCount
         drive.withUnsafeBufferPointer { d in
             base.withUnsafeBufferPointer { b in
@@ -67,7 +67,7 @@ struct SynapticProjection<Scalar: DendriteScalar> {
     }
 
     /// The same input computed directly, M (Σ_k κ(k) S(t−k+1)) + base: the reference path.
-    static func directCurrent(matrix: Matrix<Scalar>, history: SpikeHistory, kernel: [Scalar], base: [Scalar]) -> [Scalar] {
+    public static func directCurrent(matrix: Matrix<Scalar>, history: SpikeHistory, kernel: [Scalar], base: [Scalar]) -> [Scalar] {
         var psp = [Scalar](repeating: 0, count: matrix.columns)
         for k in 0..<history.memory {
             for j in history.slots[history.slot(lag: k)] { psp[Int(j)] += kernel[k] }
