@@ -184,6 +184,33 @@ struct SpikingNetworkTests {
         #expect(one != other)
     }
 
+    @Test("in-place learning updates keep the cached synaptic input equal to the dense computation",
+          arguments: [FeedbackWiring.broadcast, .layerwise])
+    func inPlaceUpdates(wiring: FeedbackWiring) {
+        var configuration = NetworkConfiguration(hiddenSizes: [40, 20], feedbackWiring: wiring)
+        configuration.variants.feedbackLearningRates = wiring == .layerwise ? [0.05, 0.05] : nil
+        var generator = Xoshiro256(seed: 21)
+        var weights: NetworkWeights<Double> = WeightInitialization().makeWeights(for: configuration, using: &generator)
+        var dynamics = SpikingDynamics<Double>(configuration: configuration)
+        dynamics.reloadInterval = .max
+        dynamics.weightsDidChange(weights)
+        var rule = LearningRule<Double>(configuration: configuration, learningRates: [0.23, 0.23, 0.12])
+        var averages = PhaseAverages<Double>(configuration: configuration)
+        var input = [Double](repeating: 0, count: 784)
+        let initial = weights
+        for n in 0..<30 {
+            inputRates(MNISTData.dataset.train.image(n), maximumRate: 0.2, into: &input)
+            dynamics.presentTrainingExample(input: input, label: Int(MNISTData.dataset.train.labels[n]), weights: weights,
+                                            averages: &averages, generator: &generator)
+            rule.update(&weights, from: averages, generator: &generator)
+            dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
+            #expect(dynamics.cachedInputDeviation(from: weights) < 1e-12, "image \(n)")
+        }
+        #expect(weights != initial)
+        // A stale cache is caught: the check compares against the weights it is given.
+        #expect(dynamics.cachedInputDeviation(from: initial) > 1e-6)
+    }
+
     @Test("spiking training is deterministic for a seed")
     func trainingDeterminism() throws {
         func train(_ seed: UInt64) throws -> NetworkWeights<Double> {

@@ -13,8 +13,18 @@ public protocol NetworkDynamics {
     /// Clears every layer's state (as after a test).
     mutating func clearState()
 
-    /// Called after the learning rule changed the weights.
+    /// Called whenever the weights were replaced (and before the first image).
     mutating func weightsDidChange(_ weights: NetworkWeights<Scalar>)
+
+    /// Called after each learning step; `rule` holds the update it just applied (errors and
+    /// step sizes), so a dynamics may update copies of its own in place.
+    mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>)
+}
+
+extension NetworkDynamics {
+    public mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>) {
+        weightsDidChange(weights)
+    }
 }
 
 /// A way of testing the network (MODEL.md §4): mean output somatic voltages for images shown

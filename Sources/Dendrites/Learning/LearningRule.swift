@@ -19,6 +19,17 @@ public struct LearningRule<Scalar: DendriteScalar> {
     public private(set) var backpropErrors: [[Scalar]]
     private var feedbackErrors: [[Scalar]]
 
+    /// The factor of each layer's last update, −η P: ΔW_m = stepSizes[m] · E_m s̄_mᵀ.
+    public var stepSizes: [Scalar] {
+        (0..<configuration.layerCount).map { m in
+            -Scalar(learningRates[m]) * (m == configuration.layerCount - 1 ? outputScale : hiddenScale)
+        }
+    }
+    /// Whether an update also changes the feedback weights Y (learned or symmetric feedback).
+    public var changesFeedback: Bool {
+        configuration.variants.feedbackLearningRates != nil || configuration.variants.symmetric
+    }
+
     private let basalCoupling: Scalar, dendriticCoupling: Scalar, maximumRate: Scalar
     private let hiddenScale: Scalar, outputScale: Scalar
 

@@ -90,3 +90,10 @@ extension Float: DendriteScalar {
         cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
     }
 }
+
+/// OpenBLAS's own worker threads. Spiking mode uses BLAS only for small rank-one updates, and
+/// idle OpenBLAS threads spinning beside the simulation's own threads cost more than they give.
+public enum BLASThreads {
+    public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    public static var count: Int { Int(openblas_get_num_threads()) }
+}

@@ -68,7 +68,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 guard loss.isFinite, rule.errors.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
                     throw TrainingError.diverged(epoch: epoch, image: n + 1)
                 }
-                dynamics.weightsDidChange(weights)
+                dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
                 lossSum += loss
                 for o in observers { try o.didTrain(epoch: epoch, image: n + 1, loss: loss, correct: correct) }
 

@@ -47,7 +47,10 @@ public enum TrainingRun {
         network.inputSize = dataset.train.pixelsPerImage
         try network.validate()
         try spec.training.validate(for: network, trainingImages: dataset.train.count, testImages: dataset.test.count)
-        if spec.mode == .spiking { try spec.spiking.validate() }
+        if spec.mode == .spiking {
+            try spec.spiking.validate()
+            BLASThreads.set(1)
+        }
         if spec.mode == .rate && spec.precision != .float64 {
             throw ConfigurationError("--precision float32 is for spiking mode; rate mode runs in float64 to match the authors' code")
         }

@@ -14,7 +14,8 @@ public enum SpikeGeneration {
         var position = exponentialGap(maximumRate, &generator)
         while position < n {
             let i = Int(position)
-            if Scalar(generator.uniform()) < sigmoid(somatic[i]) { history.record(Int32(i)) }
+            // U < σ(C) ⟺ U (1 + e^{−C}) < 1
+            if generator.uniform() * (1 + Double(Scalar.exp(-somatic[i]))) < 1 { history.record(Int32(i)) }
             position += exponentialGap(maximumRate, &generator)
         }
     }

@@ -43,6 +43,11 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private var plateauDelays: [[Int]]
     private let ringLength: Int
     private var weightsLoaded = false
+    /// Learning steps applied in place since the last full reload of the weights.
+    private var updatesSinceReload = 0
+    /// In-place updates drift from the learner's copy only by rounding; a full reload this
+    /// often keeps the two equal to ~1e-15.
+    public var reloadInterval = 1000
 
     public init(configuration: NetworkConfiguration, options: SpikingOptions = SpikingOptions()) {
         self.configuration = configuration
@@ -91,6 +96,49 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             feedbackProjections[l].load(weights.feedback[l], history: histories[feedbackSource(ofHiddenLayer: l)])
         }
         weightsLoaded = true
+        updatesSinceReload = 0
+    }
+
+    /// Applies the learning step to the transposed copies and cached drives in place (the
+    /// forward update is rank one), instead of reloading every matrix.
+    public mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>) {
+        updatesSinceReload += 1
+        guard weightsLoaded, updatesSinceReload < reloadInterval else {
+            weightsDidChange(weights)
+            return
+        }
+        let steps = rule.stepSizes
+        for m in forwardProjections.indices where steps[m] != 0 {
+            forwardProjections[m].applyRankOneUpdate(
+                scale: steps[m], postsynaptic: rule.errors[m], presynaptic: averages.presynapticForward[m],
+                history: m == 0 ? inputHistory : histories[m - 1])
+        }
+        if rule.changesFeedback {
+            for l in feedbackProjections.indices {
+                feedbackProjections[l].load(weights.feedback[l], history: histories[feedbackSource(ofHiddenLayer: l)])
+            }
+        }
+    }
+
+    /// The largest relative difference between the cached event-driven synaptic input of every
+    /// projection and the direct dense computation with `weights`: a consistency check.
+    public func cachedInputDeviation(from weights: NetworkWeights<Scalar>) -> Double {
+        var worst = 0.0
+        func compare(_ projection: SynapticProjection<Scalar>, _ matrix: Matrix<Scalar>, _ history: SpikeHistory) {
+            let zeros = [Scalar](repeating: 0, count: projection.postsynapticCount)
+            var cached = zeros
+            projection.current(history: history, kernel: kernel, base: zeros, into: &cached)
+            let direct = SynapticProjection<Scalar>.directCurrent(matrix: matrix, history: history, kernel: kernel, base: zeros)
+            let scale = max(direct.map { abs(Double($0)) }.max() ?? 0, 1e-300)
+            for (a, b) in zip(cached, direct) { worst = max(worst, abs(Double(a) - Double(b)) / scale) }
+        }
+        for m in forwardProjections.indices {
+            compare(forwardProjections[m], weights.forward[m], m == 0 ? inputHistory : histories[m - 1])
+        }
+        for l in feedbackProjections.indices {
+            compare(feedbackProjections[l], weights.feedback[l], histories[feedbackSource(ofHiddenLayer: l)])
+        }
+        return worst
     }
 
     /// Clears every layer's voltages and spike history; the input spike history is kept
@@ -230,9 +278,12 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             for l in apicalSum.indices { zero(&apicalSum[l]); zero(&apicalInputSum[l]) }
             zero(&outputRateSum)
         }
-        let computeApical = trainingAverages || configuration.neuron.apicalConductance != 0
+        // With g_A = 0 the apical potential reaches nothing but the window averages (and, for
+        // random plateau times, the 5 steps before the window), so it is computed only there.
+        let apicalAlways = configuration.neuron.apicalConductance != 0
+        let apicalFrom = trainingAverages ? length - window - (options.randomPlateauTimes ? 5 : 0) : length
         for t in 0..<length {
-            let book = Bookkeeping(computeApical: computeApical, accumulate: t >= length - window,
+            let book = Bookkeeping(computeApical: apicalAlways || t >= apicalFrom, accumulate: t >= length - window,
                                    trainingAverages: trainingAverages)
             step(weights: weights, target: target, bookkeeping: book, generator: &generator)
             if trainingAverages && options.randomPlateauTimes {

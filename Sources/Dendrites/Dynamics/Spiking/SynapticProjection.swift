@@ -33,6 +33,34 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         for slot in 0..<memory { ingest(history.slots[slot], slot: slot) }
     }
 
+    /// Applies a rank-one change M ← M + scale · x yᵀ in place (x postsynaptic, y presynaptic):
+    /// to Mᵀ only where y_j ≠ 0, and to each cached drive, which changes by
+    /// scale · (Σ_{j ∈ slot} y_j) · x.
+    public mutating func applyRankOneUpdate(scale: Scalar, postsynaptic x: [Scalar], presynaptic y: [Scalar], history: SpikeHistory) {
+        let n = postsynapticCount
+        transposed.withUnsafeMutableBufferPointer { t in
+            x.withUnsafeBufferPointer { xp in
+                for j in 0..<presynapticCount where y[j] != 0 {
+                    let factor = scale * y[j]
+                    let row = t.baseAddress! + j * n
+                    for i in 0..<n { row[i] += factor * xp[i] }
+                }
+            }
+        }
+        drive.withUnsafeMutableBufferPointer { d in
+            x.withUnsafeBufferPointer { xp in
+                for slot in 0..<memory {
+                    var total: Scalar = 0
+                    for j in history.slots[slot] { total += y[Int(j)] }
+                    if total == 0 { continue }
+                    let factor = scale * total
+                    let target = d.baseAddress! + slot * n
+                    for i in 0..<n { target[i] += factor * xp[i] }
+                }
+            }
+        }
+    }
+
     /// D(slot) = Σ_{j ∈ spikes} M[:, j]
     public mutating func ingest(_ spikes: [Int32], slot: Int) {
         let n = postsynapticCount

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Per-image training and test times of one network in one mode, measured in this process.
+public struct BenchmarkResult: Codable, Sendable {
+    public var network: String
+    public var mode: SimulationMode
+    public var precision: Precision
+    /// Milliseconds per training image (forward and target phase, update), one core.
+    public var trainMilliseconds: Double
+    /// Milliseconds per test image on one core, and per image with `threads` cores.
+    public var testMillisecondsOneThread: Double
+    public var testMillisecondsAllThreads: Double
+    public var threads: Int
+}
+
+public enum Benchmark {
+    /// Trains `trainImages` images (after `warmUp` untimed ones) and tests `testImages` images,
+    /// with the paper's initialization and learning rates.
+    public static func measure(
+        hidden: [Int], mode: SimulationMode, precision: Precision, dataset: ImageDataset,
+        trainImages: Int, testImages: Int, warmUp: Int = 20, spiking: SpikingOptions = SpikingOptions()
+    ) -> BenchmarkResult {
+        let blasThreads = BLASThreads.count
+        defer { BLASThreads.set(blasThreads) }
+        BLASThreads.set(mode == .spiking ? 1 : blasThreads)
+        switch (mode, precision) {
+        case (.rate, _):
+            return run(Double.self, hidden: hidden, mode: mode, dataset: dataset, trainImages: trainImages, testImages: testImages, warmUp: warmUp,
+                       dynamics: { RateDynamics<Double>(configuration: $0) },
+                       evaluator: { c, _ in RateEvaluator<Double>(configuration: c) })
+        case (.spiking, .float64):
+            return run(Double.self, hidden: hidden, mode: mode, dataset: dataset, trainImages: trainImages, testImages: testImages, warmUp: warmUp,
+                       dynamics: { SpikingDynamics<Double>(configuration: $0, options: spiking) },
+                       evaluator: { SpikingEvaluator<Double>(configuration: $0, options: spiking, threads: $1) })
+        case (.spiking, .float32):
+            return run(Float.self, hidden: hidden, mode: mode, dataset: dataset, trainImages: trainImages, testImages: testImages, warmUp: warmUp,
+                       dynamics: { SpikingDynamics<Float>(configuration: $0, options: spiking) },
+                       evaluator: { SpikingEvaluator<Float>(configuration: $0, options: spiking, threads: $1) })
+        }
+    }
+
+    private static func run<Scalar: DendriteScalar, D: NetworkDynamics, E: NetworkEvaluator>(
+        _: Scalar.Type, hidden: [Int], mode: SimulationMode, dataset: ImageDataset, trainImages: Int, testImages: Int,
+        warmUp: Int, dynamics makeDynamics: (NetworkConfiguration) -> D, evaluator makeEvaluator: (NetworkConfiguration, Int) -> E
+    ) -> BenchmarkResult where D.Scalar == Scalar, E.Scalar == Scalar {
+        let configuration = NetworkConfiguration(hiddenSizes: hidden, inputSize: dataset.train.pixelsPerImage)
+        var generator = Xoshiro256(seed: 1)
+        let drawn: NetworkWeights<Double> = WeightInitialization().makeWeights(for: configuration, using: &generator)
+        var weights: NetworkWeights<Scalar> = drawn.converted()
+        var dynamics = makeDynamics(configuration)
+        var rule = LearningRule<Scalar>(configuration: configuration,
+                                        learningRates: TrainingOptions.defaultLearningRates(hiddenLayers: hidden.count))
+        var averages = PhaseAverages<Scalar>(configuration: configuration)
+        var input = [Scalar](repeating: 0, count: configuration.inputSize)
+        dynamics.weightsDidChange(weights)
+        var started = DispatchTime.now()
+        for n in 0..<(warmUp + trainImages) {
+            if n == warmUp { started = DispatchTime.now() }
+            let index = n % dataset.train.count
+            inputRates(dataset.train.image(index), maximumRate: Scalar(configuration.neuron.maximumRate), into: &input)
+            dynamics.presentTrainingExample(input: input, label: Int(dataset.train.labels[index]), weights: weights,
+                                            averages: &averages, generator: &generator)
+            rule.update(&weights, from: averages, generator: &generator)
+            dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
+        }
+        let trainSeconds = seconds(since: started)
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let indices = Array(0..<min(testImages, dataset.test.count))
+        func timeTest(_ threads: Int) -> Double {
+            let evaluator = makeEvaluator(configuration, threads)
+            let start = DispatchTime.now()
+            _ = evaluator.outputPotentials(images: dataset.test, indices: indices, weights: weights, seed: 1)
+            return seconds(since: start)
+        }
+        let oneThread = timeTest(1)
+        let allThreads = timeTest(threads)
+        let name = "784-" + hidden.map(String.init).joined(separator: "-") + (hidden.isEmpty ? "" : "-") + "10"
+        return BenchmarkResult(network: name, mode: mode, precision: Scalar.self == Float.self ? .float32 : .float64,
+                               trainMilliseconds: 1000 * trainSeconds / Double(trainImages),
+                               testMillisecondsOneThread: 1000 * oneThread / Double(indices.count),
+                               testMillisecondsAllThreads: 1000 * allThreads / Double(indices.count), threads: threads)
+    }
+
+    private static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Dendrites
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure per-image training and test times (release build; compare with the authors' code).",
+        discussion: """
+        The authors' Python code takes about 24 ms per training image and 58 ms per 250-step test
+        image for a spiking 784-500-10 network on a 2-core machine; the speed-up columns divide
+        those figures by ours. Training runs on one core; tests use all cores.
+        """
+    )
+
+    @Option(help: "Networks to measure, as hidden sizes separated by spaces: e.g. '500' '500,100'.")
+    var hidden: [HiddenSizes] = [HiddenSizes([500]), HiddenSizes([500, 100])]
+
+    @Option(help: "Modes to measure.")
+    var mode: [SimulationMode] = [.spiking, .rate]
+
+    @Option(help: "Precisions to measure in spiking mode.")
+    var precision: [Precision] = [.float64]
+
+    @Option(help: "Timed training images per measurement (spiking; rate mode uses 20× as many).")
+    var trainImages = 500
+
+    @Option(help: "Timed test images per measurement (spiking; rate mode uses 20× as many).")
+    var testImages = 200
+
+    @Option(help: ArgumentHelp("Directory with MNIST (searched as for `train` otherwise).", valueName: "dir"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("Also write the table as Markdown to this file.", valueName: "file"))
+    var markdown: String?
+
+    static let authorsTrainMilliseconds = 24.0
+    static let authorsTestMilliseconds = 58.0
+
+    func run() throws {
+        let dataset: ImageDataset
+        do { dataset = try TrainingRun.loadDataset(.mnist, explicit: data) } catch { throw CleanExit.message("Error: \(error)") }
+        var lines = [
+            "| network | mode | precision | train ms/image (1 core) | test ms/image (1 core) | test ms/image (\(ProcessInfo.processInfo.activeProcessorCount) cores) | train speed-up | test speed-up |",
+            "|---|---|---|---:|---:|---:|---:|---:|",
+        ]
+        print(lines.joined(separator: "\n"))
+        for h in hidden {
+            for m in mode {
+                for p in (m == .rate ? [Precision.float64] : precision) {
+                    let scale = m == .rate ? 20 : 1
+                    let r = Benchmark.measure(hidden: h.sizes, mode: m, precision: p, dataset: dataset,
+                                              trainImages: trainImages * scale, testImages: testImages * scale)
+                    let speedups = m == .spiking
+                        ? String(format: "%.0f× | %.0f×", Self.authorsTrainMilliseconds / r.trainMilliseconds,
+                                 Self.authorsTestMilliseconds / r.testMillisecondsAllThreads)
+                        : "– | –"
+                    let line = String(format: "| %@ | %@ | %@ | %.3f | %.3f | %.3f | %@ |", r.network, m.rawValue, p.rawValue,
+                                      r.trainMilliseconds, r.testMillisecondsOneThread, r.testMillisecondsAllThreads, speedups)
+                    print(line)
+                    fflush(stdout)
+                    lines.append(line)
+                }
+            }
+        }
+        if let markdown {
+            try (lines.joined(separator: "\n") + "\n").write(toFile: markdown, atomically: true, encoding: .utf8)
+        }
+    }
+}
