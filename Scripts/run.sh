@@ -62,8 +62,9 @@ else
     fi
 fi
 
-echo "==> building (swift build -c release)"
-swift build -c release
+source "$(dirname "${BASH_SOURCE[0]}")/swift-flags.sh"
+echo "==> building (swift build -c release ${SWIFT_RELEASE_FLAGS[*]})"
+swift build -c release "${SWIFT_RELEASE_FLAGS[@]}"
 
 echo "==> training: dendrite-train train $*"
 exec .build/release/dendrite-train train "$@"

@@ -31,7 +31,8 @@ if [[ -n "${DENDRITES_SCRATCH_PATH:-}" ]]; then
     scratch=(--scratch-path "$DENDRITES_SCRATCH_PATH")
 fi
 
-echo "==> swift build -c release --build-tests"
-swift build -c release --build-tests ${scratch[@]+"${scratch[@]}"}
+source "$root/Scripts/swift-flags.sh"
+echo "==> swift build -c release --build-tests ${SWIFT_RELEASE_FLAGS[*]}"
+swift build -c release --build-tests ${scratch[@]+"${scratch[@]}"} ${SWIFT_RELEASE_FLAGS[@]+"${SWIFT_RELEASE_FLAGS[@]}"}
 echo "==> swift test -c release --skip-build"
-swift test -c release --skip-build ${scratch[@]+"${scratch[@]}"} "$@"
+swift test -c release --skip-build ${scratch[@]+"${scratch[@]}"} ${SWIFT_RELEASE_FLAGS[@]+"${SWIFT_RELEASE_FLAGS[@]}"} "$@"

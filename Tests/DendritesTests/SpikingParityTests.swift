@@ -61,4 +61,21 @@ struct SpikingParityTests {
         #expect(c.ourDeviation > 0.8 * c.theirDeviation)
         #expect(abs(c.ourError - c.theirError) < 0.05)
     }
+
+    @Test("float32: the same agreement as float64")
+    func float32() throws {
+        let c = try Self.compare(Float.self)
+        print("spiking parity float32:", c)
+        #expect(c.ourDeviation < 1.15 * c.theirDeviation)
+        #expect(c.ourDeviation > 0.8 * c.theirDeviation)
+        #expect(abs(c.ourError - c.theirError) < 0.05)
+    }
+
+    @Test("the per-neuron reference sampler agrees the same way")
+    func perNeuronSampler() throws {
+        let c = try Self.compare(Double.self, sampler: .perNeuron)
+        print("spiking parity per-neuron sampler:", c)
+        #expect(c.ourDeviation < 1.15 * c.theirDeviation)
+        #expect(c.ourDeviation > 0.8 * c.theirDeviation)
+    }
 }
