@@ -6,8 +6,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure per-image training and test times (release build; compare with the authors' code).",
         discussion: """
-        The authors' Python code takes about 24 ms per training image and 58 ms per 250-step test
-        image for a spiking 784-500-10 network on a 2-core machine; the speed-up columns divide
+        The authors' Python code takes about 24 ms per training image and 58 ms per 250-step test \
+        image for a spiking 784-500-10 network on a 2-core machine; the speed-up columns divide \
         those figures by ours. Training runs on one core; tests use all cores.
         """
     )

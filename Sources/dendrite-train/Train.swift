@@ -11,7 +11,7 @@ struct Train: ParsableCommand {
           dendrite-train train --hidden 500,100 --epochs 60 --seed 3 --name two-hidden
           dendrite-train train --hidden none --learning-rates 0.19 --images-per-epoch 5000
 
-        The run directory (default Results/runs/<timestamp>-<name>) receives config.json,
+        The run directory (default Results/runs/<timestamp>-<name>) receives config.json, \
         metrics.csv, quick_test.csv, loss.csv and the weights as .npy files (initial_*, epoch_<k>_*).
         """
     )

@@ -150,6 +150,15 @@ public enum WeightFiles {
         }
         return (input, layers)
     }
+
+    /// The number of columns of `Y_0` (feedback inputs of the first hidden layer), if present.
+    public static func feedbackColumns(in directory: URL, prefix: String) throws -> Int? {
+        let naming = Naming.detect(in: directory, prefix: prefix)
+        let url = directory.appendingPathComponent("\(prefix)\(naming.name("Y", 0)).npy")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let array = try NPY.read(path: url.path)
+        return array.shape.count == 2 ? array.shape[1] : nil
+    }
 }
 
 public struct WeightFileError: Error, CustomStringConvertible, Equatable {

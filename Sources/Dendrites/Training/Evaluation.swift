@@ -1,0 +1,99 @@
+import Foundation
+
+/// Testing a saved network (ours, or the authors' `.npy` files) on the first N test images in
+/// file order, image by image.
+public struct SavedNetworkTest: Sendable {
+    public var weightsDirectory: URL
+    public var prefix: String = ""
+    public var mode: SimulationMode = .spiking
+    public var precision: Precision = .float64
+    public var pixelOrder: PixelOrder = .rowMajor
+    public var neuronsPerClass = 1
+    public var neuron = NeuronParameters()
+    public var spiking = SpikingOptions()
+    public var seed: UInt64 = 1
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    public init(weightsDirectory: URL) { self.weightsDirectory = weightsDirectory }
+
+    /// One row of the per-image table.
+    public struct ImageResult: Sendable {
+        public var index: Int
+        public var label: Int
+        public var prediction: Int
+        /// Mean output somatic potential C̄ of every output neuron.
+        public var potentials: [Double]
+    }
+
+    /// The network the files describe; the feedback wiring is read off `Y_0`'s shape.
+    public func configuration(imagePixels: Int) throws -> NetworkConfiguration {
+        let sizes = try WeightFiles.layerSizes(in: weightsDirectory, prefix: prefix)
+        guard sizes.input == imagePixels else {
+            throw ConfigurationError("the weights take \(sizes.input) inputs but the images have \(imagePixels) pixels")
+        }
+        let output = sizes.layers.last!
+        guard output % neuronsPerClass == 0 else {
+            throw ConfigurationError("the output layer has \(output) neurons, not a multiple of --neurons-per-class \(neuronsPerClass)")
+        }
+        var configuration = NetworkConfiguration(hiddenSizes: Array(sizes.layers.dropLast()), inputSize: sizes.input,
+                                                 classCount: output / neuronsPerClass, neuronsPerClass: neuronsPerClass)
+        configuration.neuron = neuron
+        if configuration.hiddenLayerCount > 1, let columns = try WeightFiles.feedbackColumns(in: weightsDirectory, prefix: prefix),
+           columns != output {
+            configuration.feedbackWiring = .layerwise
+        }
+        return configuration
+    }
+
+    public func run(on images: LabeledImages, count: Int) throws -> [ImageResult] {
+        guard count >= 1 && count <= images.count else {
+            throw ConfigurationError("--test-images must lie in 1…\(images.count), not \(count)")
+        }
+        if mode == .spiking { try spiking.validate() }
+        let configuration = try configuration(imagePixels: images.pixelsPerImage)
+        let indices = Array(0..<count)
+        let potentials: [[Double]]
+        switch (mode, precision) {
+        case (.rate, _):
+            let weights: NetworkWeights<Double> = try load(configuration, images)
+            potentials = RateEvaluator<Double>(configuration: configuration)
+                .outputPotentials(images: images, indices: indices, weights: weights, seed: seed)
+        case (.spiking, .float64):
+            BLASThreads.set(1)
+            let weights: NetworkWeights<Double> = try load(configuration, images)
+            potentials = SpikingEvaluator<Double>(configuration: configuration, options: spiking, threads: threads)
+                .outputPotentials(images: images, indices: indices, weights: weights, seed: seed)
+        case (.spiking, .float32):
+            BLASThreads.set(1)
+            let weights: NetworkWeights<Float> = try load(configuration, images)
+            potentials = SpikingEvaluator<Float>(configuration: configuration, options: spiking, threads: threads)
+                .outputPotentials(images: images, indices: indices, weights: weights, seed: seed)
+                .map { $0.map(Double.init) }
+        }
+        return indices.map { n in
+            ImageResult(index: n, label: Int(images.labels[n]),
+                        prediction: predictedClass(outputPotentials: potentials[n], neuronsPerClass: neuronsPerClass),
+                        potentials: potentials[n])
+        }
+    }
+
+    private func load<Scalar: DendriteScalar>(_ configuration: NetworkConfiguration, _ images: LabeledImages) throws -> NetworkWeights<Scalar> {
+        try WeightFiles.load(from: weightsDirectory, prefix: prefix, configuration: configuration, pixelOrder: pixelOrder,
+                             imageShape: (images.rows, images.columns))
+    }
+
+    /// Writes the per-image table as CSV: index (file order), label, prediction, C_0 … C_{n−1}.
+    public static func writeCSV(_ results: [ImageResult], to url: URL) throws {
+        let neurons = results.first?.potentials.count ?? 0
+        var text = "index,label,prediction," + (0..<neurons).map { "C_\($0)" }.joined(separator: ",") + "\n"
+        for r in results {
+            text += "\(r.index),\(r.label),\(r.prediction)," + r.potentials.map { "\($0)" }.joined(separator: ",") + "\n"
+        }
+        try AtomicFile.write(Data(text.utf8), to: url)
+    }
+
+    /// Percent of images whose prediction is not their label.
+    public static func errorPercent(_ results: [ImageResult]) -> Double {
+        100 * Double(results.filter { $0.prediction != $0.label }.count) / Double(max(results.count, 1))
+    }
+}
