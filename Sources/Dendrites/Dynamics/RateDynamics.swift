@@ -41,6 +41,8 @@ public struct RateDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     /// One time step, in the order of MODEL.md §8: hidden layers bottom-up (basal input from
     /// this step's rates below, apical input from the previous step's rates above), then the
     /// output layer.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func step(input: [Scalar], weights: NetworkWeights<Scalar>, target: Bool) {
         let layerCount = configuration.layerCount
         let output = layerCount - 1
@@ -70,6 +72,8 @@ public struct RateDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         }
     }
 
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func presentTrainingExample(
         input: [Scalar], label: Int, weights: NetworkWeights<Scalar>,
         averages: inout PhaseAverages<Scalar>, generator: inout Xoshiro256
@@ -147,6 +151,8 @@ public struct RateEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
         soma = SomaticDynamics(configuration.neuron)
     }
 
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public func outputPotentials(
         images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
     ) -> [[Scalar]] {

@@ -61,6 +61,8 @@ public struct LearningRule<Scalar: DendriteScalar> {
 
     /// Computes every layer's error and applies the updates. Returns the output loss.
     @discardableResult
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func update(
         _ weights: inout NetworkWeights<Scalar>, from averages: PhaseAverages<Scalar>,
         generator: inout Xoshiro256

@@ -88,6 +88,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
 
     // MARK: State
 
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func weightsDidChange(_ weights: NetworkWeights<Scalar>) {
         for m in forwardProjections.indices {
             forwardProjections[m].load(weights.forward[m], history: m == 0 ? inputHistory : histories[m - 1])
@@ -101,6 +103,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
 
     /// Applies the learning step to the transposed copies and cached drives in place (the
     /// forward update is rank one), instead of reloading every matrix.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>) {
         updatesSinceReload += 1
         guard weightsLoaded, updatesSinceReload < reloadInterval else {
@@ -143,6 +147,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
 
     /// Clears every layer's voltages and spike history; the input spike history is kept
     /// (as after a test in the authors' code, MODEL.md §4).
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func clearState() {
         for m in histories.indices {
             histories[m].clear()
@@ -320,6 +326,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         return options.minimumPhaseLength + Int(generator.wald(mean: 2, shape: 1).rounded(.down))
     }
 
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func presentTrainingExample(
         input: [Scalar], label: Int, weights: NetworkWeights<Scalar>,
         averages: inout PhaseAverages<Scalar>, generator: inout Xoshiro256
@@ -365,6 +373,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
 
     /// A test (MODEL.md §4): from a cleared state, one forward phase of `testLength` steps; the
     /// mean output somatic voltage over the last `testAveragingWindow` steps.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public mutating func testPotentials(input: [Scalar], weights: NetworkWeights<Scalar>, generator: inout Xoshiro256) -> [Scalar] {
         if !weightsLoaded { weightsDidChange(weights) }
         reset()
@@ -399,6 +409,8 @@ public struct SpikingEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
         self.threads = max(1, threads)
     }
 
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public func outputPotentials(
         images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
     ) -> [[Scalar]] {
