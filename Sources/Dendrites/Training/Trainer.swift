@@ -53,6 +53,9 @@ where Dynamics.Scalar == Evaluator.Scalar {
         while completedEpochs < options.epochs {
             let epoch = completedEpochs + 1
             let started = Date()
+            // A full reload at every epoch start, so a run resumed from a checkpoint here goes on
+            // exactly as the uninterrupted run does.
+            dynamics.weightsDidChange(weights)
             let order = options.shuffle ? generator.permutation(train.count) : Array(0..<train.count)
             var wrong = 0
             var lossSum = 0.0
@@ -70,7 +73,10 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 }
                 dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
                 lossSum += loss
-                for o in observers { try o.didTrain(epoch: epoch, image: n + 1, loss: loss, correct: correct) }
+                for o in observers {
+                    try o.didLearn(epoch: epoch, image: n + 1, rule: rule, averages: averages, weights: weights)
+                    try o.didTrain(epoch: epoch, image: n + 1, loss: loss, correct: correct)
+                }
 
                 let isLast = n == options.imagesPerEpoch - 1
                 if !isLast && options.quickTestInterval > 0 && (n + 1) % options.quickTestInterval == 0 {

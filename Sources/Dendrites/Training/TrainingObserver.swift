@@ -4,6 +4,11 @@ public protocol TrainingObserver: AnyObject {
     func trainingWillStart(epochs: Int, imagesPerEpoch: Int, startingEpoch: Int)
     /// After each training image: its output loss and whether the forward phase got it right.
     func didTrain(epoch: Int, image: Int, loss: Double, correct: Bool) throws
+    /// After each learning step, with everything the step used and produced: the rule (its
+    /// errors E and backprop errors E_bp), the phase averages, and the updated weights.
+    /// For measurements (angles, Jacobians); most observers ignore it.
+    func didLearn<Scalar>(epoch: Int, image: Int, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>,
+                          weights: NetworkWeights<Scalar>) throws
     func didQuickTest(epoch: Int, image: Int, error: Double) throws
     /// After each epoch's full test, with the weights at that moment.
     func didFinishEpoch<Scalar>(_ summary: EpochSummary, weights: NetworkWeights<Scalar>) throws
@@ -12,6 +17,8 @@ public protocol TrainingObserver: AnyObject {
 extension TrainingObserver {
     public func trainingWillStart(epochs: Int, imagesPerEpoch: Int, startingEpoch: Int) {}
     public func didTrain(epoch: Int, image: Int, loss: Double, correct: Bool) throws {}
+    public func didLearn<Scalar>(epoch: Int, image: Int, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>,
+                                 weights: NetworkWeights<Scalar>) throws {}
     public func didQuickTest(epoch: Int, image: Int, error: Double) throws {}
     public func didFinishEpoch<Scalar>(_ summary: EpochSummary, weights: NetworkWeights<Scalar>) throws {}
 }
