@@ -21,6 +21,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Precisions to measure in spiking mode.")
     var precision: [Precision] = [.float64]
 
+    @Option(help: "Spike samplers to measure in spiking mode: 'thinning' and/or 'per-neuron'.")
+    var spikeSampler: [SpikeSampler] = [.thinning]
+
     @Option(help: "Timed training images per measurement (spiking; rate mode uses 20× as many).")
     var trainImages = 500
 
@@ -40,22 +43,28 @@ struct Bench: ParsableCommand {
         let dataset: ImageDataset
         do { dataset = try TrainingRun.loadDataset(.mnist, explicit: data) } catch { throw CleanExit.message("Error: \(error)") }
         var lines = [
-            "| network | mode | precision | train ms/image (1 core) | test ms/image (1 core) | test ms/image (\(ProcessInfo.processInfo.activeProcessorCount) cores) | train speed-up | test speed-up |",
-            "|---|---|---|---:|---:|---:|---:|---:|",
+            "| network | mode | precision | sampler | train ms/image (1 core) | test ms/image (1 core) | test ms/image (\(ProcessInfo.processInfo.activeProcessorCount) cores) | train speed-up | test speed-up |",
+            "|---|---|---|---|---:|---:|---:|---:|---:|",
         ]
         print(lines.joined(separator: "\n"))
         for h in hidden {
             for m in mode {
-                for p in (m == .rate ? [Precision.float64] : precision) {
+                let variants: [(Precision, SpikeSampler)] = m == .rate
+                    ? [(.float64, .thinning)]
+                    : precision.flatMap { p in spikeSampler.map { (p, $0) } }
+                for (p, sampler) in variants {
                     let scale = m == .rate ? 20 : 1
+                    var spiking = SpikingOptions()
+                    spiking.sampler = sampler
                     let r = Benchmark.measure(hidden: h.sizes, mode: m, precision: p, dataset: dataset,
-                                              trainImages: trainImages * scale, testImages: testImages * scale)
+                                              trainImages: trainImages * scale, testImages: testImages * scale, spiking: spiking)
                     // The authors' figures are for a spiking 784-500-10 network only.
                     let speedups = m == .spiking && h.sizes == [500]
                         ? String(format: "%.0f× | %.0f×", Self.authorsTrainMilliseconds / r.trainMilliseconds,
                                  Self.authorsTestMilliseconds / r.testMillisecondsAllThreads)
                         : "– | –"
-                    let line = String(format: "| %@ | %@ | %@ | %.3f | %.3f | %.3f | %@ |", r.network, m.rawValue, p.rawValue,
+                    let line = String(format: "| %@ | %@ | %@ | %@ | %.3f | %.3f | %.3f | %@ |", r.network, m.rawValue, p.rawValue,
+                                      m == .rate ? "–" : sampler.rawValue,
                                       r.trainMilliseconds, r.testMillisecondsOneThread, r.testMillisecondsAllThreads, speedups)
                     print(line)
                     fflush(stdout)
