@@ -16,6 +16,10 @@ struct Train: ParsableCommand {
         """
     )
 
+    // MARK: Preset
+    @Option(help: ArgumentHelp("Start from one of the paper's runs (dendrite-train presets lists them); options given beside it override it.", valueName: "name"))
+    var preset: String?
+
     // MARK: Network
     @Option(help: ArgumentHelp("Hidden layer sizes, bottom first: '500', '500,100', or 'none' for no hidden layer.", valueName: "sizes"))
     var hidden = HiddenSizes([500])
@@ -165,6 +169,7 @@ struct Train: ParsableCommand {
         spec.initialWeightsDirectory = initWeights
         spec.initialWeightsPrefix = initPrefix
         spec.pixelOrder = pixelOrder
+        if let preset { try Preset.named(preset).apply(to: &spec, given: Preset.givenOptions(in: CommandLine.arguments)) }
         return spec
     }
 
@@ -172,7 +177,7 @@ struct Train: ParsableCommand {
         if let output { return URL(fileURLWithPath: output) }
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
-        let label = name ?? "\(mode.rawValue)-784-\(hidden.sizes.map(String.init).joined(separator: "-"))\(hidden.sizes.isEmpty ? "" : "-")10"
+        let label = name ?? preset ?? "\(mode.rawValue)-784-\(hidden.sizes.map(String.init).joined(separator: "-"))\(hidden.sizes.isEmpty ? "" : "-")10"
         return URL(fileURLWithPath: "Results/runs").appendingPathComponent("\(formatter.string(from: Date()))-\(label)")
     }
 
@@ -180,7 +185,7 @@ struct Train: ParsableCommand {
         if epochs <= 0 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
         if let n = imagesPerEpoch, n <= 0 { throw ValidationError("--images-per-epoch must be positive, not \(n)") }
         if let bad = hidden.sizes.first(where: { $0 <= 0 }) { throw ValidationError("--hidden sizes must be positive, not \(bad)") }
-        if let rates = learningRates?.values, rates.count != hidden.sizes.count + 1 {
+        if preset == nil, let rates = learningRates?.values, rates.count != hidden.sizes.count + 1 {
             func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
             throw ValidationError("--learning-rates has \(count(rates.count, "value")); a network with \(count(hidden.sizes.count, "hidden layer")) needs \(hidden.sizes.count + 1) (one per hidden layer, then the output layer)")
         }
@@ -196,7 +201,7 @@ struct Train: ParsableCommand {
             var observers: [TrainingObserver] = []
             let progress = ProgressBar(enabled: !quiet)
             observers.append(progress)
-            print("Dendrites: \(spec.mode.rawValue) mode, 784-\(hidden.sizes.map(String.init).joined(separator: "-"))\(hidden.sizes.isEmpty ? "" : "-")10, \(spec.training.epochs) epoch(s) of \(spec.training.imagesPerEpoch) images, seed \(spec.training.seed)")
+            print("Dendrites: \(spec.mode.rawValue) mode, \(AblationPlan.label(spec.network.hiddenSizes)), \(spec.preset.map { "preset \($0), " } ?? "")\(spec.training.epochs) epoch(s) of \(spec.training.imagesPerEpoch) images, seed \(spec.training.seed)")
             print("data: \(dataset.directory)")
             print("run directory: \(spec.outputDirectory.path)")
             let epochs = try TrainingRun.run(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: observers)

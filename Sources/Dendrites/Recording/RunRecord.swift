@@ -17,6 +17,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var gitCommit: String
     public var date: String
     public var commandLine: [String]
+    /// The `--preset` the run started from (options given beside it override it), if any.
+    public var preset: String? = nil
 
     public init(mode: SimulationMode, precision: Precision, network: NetworkConfiguration, training: TrainingOptions,
                 dataset: DatasetKind, dataDirectory: String, initialWeights: String, pixelOrder: PixelOrder,

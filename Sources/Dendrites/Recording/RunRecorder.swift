@@ -45,6 +45,19 @@ public final class RunRecorder: TrainingObserver {
                              header: "epoch,first_image,last_image,mean_loss")
     }
 
+    /// Reopens a run directory to append to its CSV files (resuming from a checkpoint, after
+    /// `Checkpoint.truncateSeries`). A missing file is created with its header.
+    public init(resumingIn directory: URL, lossBlock: Int = 100) throws {
+        self.directory = directory
+        self.lossBlock = lossBlock
+        metrics = try CSVFile(appendingTo: directory.appendingPathComponent("metrics.csv"),
+                              header: "epoch,test_error_percent,training_error_percent,mean_loss,images,seconds")
+        quickTests = try CSVFile(appendingTo: directory.appendingPathComponent("quick_test.csv"),
+                                 header: "epoch,image,test_error_percent")
+        losses = try CSVFile(appendingTo: directory.appendingPathComponent("loss.csv"),
+                             header: "epoch,first_image,last_image,mean_loss")
+    }
+
     public func saveInitialWeights<Scalar>(_ weights: NetworkWeights<Scalar>) throws {
         try WeightFiles.save(weights, to: directory, prefix: "initial_")
     }
@@ -91,6 +104,18 @@ final class CSVFile {
         self.url = url
         guard FileManager.default.createFile(atPath: url.path, contents: Data((header + "\n").utf8)) else {
             throw RecorderError("cannot create \(url.path)")
+        }
+        handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+    }
+
+    /// Opens an existing file for appending (creating it with `header` when missing).
+    init(appendingTo url: URL, header: String) throws {
+        self.url = url
+        if !FileManager.default.fileExists(atPath: url.path) {
+            guard FileManager.default.createFile(atPath: url.path, contents: Data((header + "\n").utf8)) else {
+                throw RecorderError("cannot create \(url.path)")
+            }
         }
         handle = try FileHandle(forWritingTo: url)
         try handle.seekToEnd()

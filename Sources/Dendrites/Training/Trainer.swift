@@ -14,8 +14,11 @@ where Dynamics.Scalar == Evaluator.Scalar {
     public let evaluator: Evaluator
     public var rule: LearningRule<Scalar>
     public var generator: Xoshiro256
-    /// Epochs finished so far.
-    public private(set) var completedEpochs = 0
+    /// Epochs finished so far (set by `restore(from:)` when resuming from a checkpoint).
+    public internal(set) var completedEpochs = 0
+    /// Called at the end of every epoch, after the observers, with what a resumed run needs
+    /// (see Checkpoint.swift); the run directory's checkpoint is written here.
+    public var epochDidEnd: ((TrainerState<Scalar>) throws -> Void)? = nil
 
     public init(network: NetworkConfiguration, options: TrainingOptions, weights: NetworkWeights<Scalar>,
                 dynamics: Dynamics, evaluator: Evaluator, generator: Xoshiro256) {
@@ -68,7 +71,8 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 let correct = averages.forwardPrediction(neuronsPerClass: network.neuronsPerClass) == label
                 if !correct { wrong += 1 }
                 let loss = Double(rule.update(&weights, from: averages, generator: &generator))
-                guard loss.isFinite, rule.errors.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+                guard loss.isFinite, rule.errors.allSatisfy({ $0.allSatisfy(\.isFinite) }),
+                      weights.biasesAreSane, (n + 1) % 100 != 0 || weights.isSane else {
                     throw TrainingError.diverged(epoch: epoch, image: n + 1)
                 }
                 dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
@@ -88,7 +92,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
             }
             let error = testError(on: test, indices: Array(0..<options.fullTestImages), seed: generator.next())
             dynamics.clearState()
-            guard weights.isFinite else { throw TrainingError.diverged(epoch: epoch, image: options.imagesPerEpoch) }
+            guard weights.isSane else { throw TrainingError.diverged(epoch: epoch, image: options.imagesPerEpoch) }
             completedEpochs = epoch
             let summary = EpochSummary(
                 epoch: epoch, testError: error,
@@ -96,6 +100,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 meanLoss: lossSum / Double(options.imagesPerEpoch), images: options.imagesPerEpoch,
                 seconds: Date().timeIntervalSince(started))
             for o in observers { try o.didFinishEpoch(summary, weights: weights) }
+            try epochDidEnd?(state)
         }
     }
 }
@@ -106,7 +111,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .diverged(epoch, image):
-            return "training diverged: the weights or the loss became NaN or infinite at epoch \(epoch), image \(image) (is a learning rate too large?)"
+            return "training diverged: the weights or the loss became NaN, infinite or absurdly large (|w| > 1e100) at epoch \(epoch), image \(image) (is a learning rate too large?); the run directory keeps the last good checkpoint"
         }
     }
 }

@@ -17,6 +17,8 @@ public struct TrainingRunSpec: Sendable {
     public var initialWeightsPrefix: String = ""
     public var pixelOrder: PixelOrder = .rowMajor
     public var outputDirectory: URL
+    /// The preset (`--preset`) the spec started from, if any; recorded in config.json.
+    public var preset: String? = nil
 
     public init(network: NetworkConfiguration, training: TrainingOptions, outputDirectory: URL) {
         self.network = network
@@ -93,11 +95,16 @@ public enum TrainingRun {
                                dataset: dataset.kind, dataDirectory: dataset.directory,
                                initialWeights: initialDescription, pixelOrder: spec.pixelOrder, commandLine: commandLine)
         record.spiking = spec.mode == .spiking ? spec.spiking : nil
+        record.preset = spec.preset
         let recorder = try RunRecorder(directory: spec.outputDirectory, record: record)
         try recorder.saveInitialWeights(weights)
         let summaries = SummaryCollector()
         var trainer = Trainer(network: network, options: spec.training, weights: weights,
                               dynamics: dynamics, evaluator: evaluator, generator: generator)
+        // Checkpoints (Checkpoint.swift): one before the first epoch, then one after each.
+        let directory = spec.outputDirectory
+        try Checkpoint.write(trainer.state, to: directory)
+        trainer.epochDidEnd = { try Checkpoint.write($0, to: directory) }
         try trainer.run(dataset: dataset, observers: [recorder, summaries] + observers)
         return summaries.epochs
     }

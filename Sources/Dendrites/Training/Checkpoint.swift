@@ -1,0 +1,283 @@
+import Foundation
+
+// Crash-safe checkpoints and exact resume (issue 6).
+//
+// At the end of every epoch (and once before the first), a run directory receives
+// `checkpoint.json`, written atomically after the epoch's weight files. It names the weight
+// files of the last finished epoch (`initial_` or `epoch_<k>_`, themselves written atomically),
+// and holds everything else a resumed run needs: the epochs done, the generator's state, the
+// sparse-feedback mask and, in spiking mode, the input spike history (the only state that
+// survives the end-of-epoch test, MODEL.md §4). The loss-block position of the recorder is
+// always 1 at an epoch's end, so nothing of the recorder needs keeping. Everything else
+// (mode, precision, network, schedule) is in `config.json`.
+
+/// The spikes of a `SpikeHistory`, as plain data.
+public struct SpikeHistoryState: Codable, Equatable, Sendable {
+    public var memory: Int
+    public var head: Int
+    public var slots: [[Int32]]
+
+    public init(memory: Int, head: Int, slots: [[Int32]]) {
+        self.memory = memory
+        self.head = head
+        self.slots = slots
+    }
+}
+
+extension SpikeHistory {
+    public var savedState: SpikeHistoryState { SpikeHistoryState(memory: memory, head: head, slots: slots) }
+
+    /// The history with exactly this state (rebuilt through `advance` and `record`).
+    public init(restoring state: SpikeHistoryState) throws {
+        guard state.memory > 0, state.slots.count == state.memory, (0..<state.memory).contains(state.head) else {
+            throw CheckpointError("the input spike history is malformed (memory \(state.memory), head \(state.head), \(state.slots.count) slots)")
+        }
+        self.init(memory: state.memory, expectedSpikesPerStep: state.slots.map(\.count).max() ?? 16)
+        for _ in 0..<state.head { advance() }
+        for step in 1...state.memory {
+            advance()
+            for neuron in state.slots[(state.head + step) % state.memory] { record(neuron) }
+        }
+    }
+}
+
+/// Dynamics whose state between epochs is more than "cleared" (spiking mode: the input spikes).
+public protocol InputSpikeKeeping {
+    var inputSpikeState: SpikeHistoryState { get }
+    mutating func restoreInputSpikes(_ state: SpikeHistoryState) throws
+}
+
+extension SpikingDynamics: InputSpikeKeeping {
+    public var inputSpikeState: SpikeHistoryState { inputHistory.savedState }
+    public mutating func restoreInputSpikes(_ state: SpikeHistoryState) throws {
+        guard state.memory == inputHistory.memory else {
+            throw CheckpointError("the checkpoint's input spike history has memory \(state.memory); this network's is \(inputHistory.memory)")
+        }
+        inputHistory = try SpikeHistory(restoring: state)
+        clearState()  // re-derives the cached drives from the restored history
+    }
+}
+
+/// What a trainer hands over at the end of an epoch, and takes back when resuming.
+public struct TrainerState<Scalar: DendriteScalar> {
+    public var completedEpochs: Int
+    public var generator: Xoshiro256
+    public var weights: NetworkWeights<Scalar>
+    public var inputSpikes: SpikeHistoryState?
+}
+
+extension Trainer {
+    public var state: TrainerState<Scalar> {
+        TrainerState(completedEpochs: completedEpochs, generator: generator, weights: weights,
+                     inputSpikes: (dynamics as? any InputSpikeKeeping)?.inputSpikeState)
+    }
+
+    /// Continues from `state`: the next `run` starts with epoch `state.completedEpochs + 1`.
+    public mutating func restore(from state: TrainerState<Scalar>) throws {
+        try state.weights.checkShapes(against: network)
+        weights = state.weights
+        generator = state.generator
+        completedEpochs = state.completedEpochs
+        if let spikes = state.inputSpikes {
+            guard var keeping = dynamics as? any InputSpikeKeeping else {
+                throw CheckpointError("the checkpoint holds input spikes but this run's dynamics keep none (rate mode?)")
+            }
+            try keeping.restoreInputSpikes(spikes)
+            dynamics = keeping as! Dynamics
+        }
+        dynamics.weightsDidChange(weights)
+    }
+}
+
+extension NetworkWeights {
+    /// The largest magnitude a weight may reach before the run counts as diverged.
+    public static var absurdMagnitude: Double { 1e100 }
+
+    /// Every weight finite and at most `absurdMagnitude` in size.
+    public var isSane: Bool {
+        func sane(_ values: [Scalar]) -> Bool { values.allSatisfy { $0.isFinite && Double($0).magnitude <= Self.absurdMagnitude } }
+        return forward.allSatisfy { sane($0.values) } && bias.allSatisfy(sane)
+            && feedback.allSatisfy { sane($0.values) } && apicalBias.allSatisfy(sane)
+    }
+
+    /// The cheap per-image part of `isSane`: the biases only.
+    public var biasesAreSane: Bool {
+        bias.allSatisfy { $0.allSatisfy { $0.isFinite && Double($0).magnitude <= Self.absurdMagnitude } }
+    }
+
+    /// FNV-1a over the bit patterns (as float64) of every array, to check a checkpoint's files.
+    public var checksum: UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ values: [Scalar]) {
+            for v in values {
+                var bits = Double(v).bitPattern
+                for _ in 0..<8 {
+                    hash = (hash ^ (bits & 0xff)) &* 0x100_0000_01b3
+                    bits >>= 8
+                }
+            }
+        }
+        for m in forward.indices { mix(forward[m].values); mix(bias[m]) }
+        for l in feedback.indices { mix(feedback[l].values); mix(apicalBias[l]) }
+        return hash
+    }
+}
+
+public struct CheckpointError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `checkpoint.json` of a run directory.
+public struct Checkpoint: Codable, Equatable, Sendable {
+    public static let fileName = "checkpoint.json"
+
+    public var formatVersion = 1
+    /// Epochs finished; the next run starts with epoch `completedEpochs + 1`.
+    public var completedEpochs: Int
+    /// Prefix of the weight files in the run directory: `initial_` or `epoch_<k>_`.
+    public var weightsPrefix: String
+    /// FNV-1a of the weights (see `NetworkWeights.checksum`), checked when they are loaded.
+    public var weightsChecksum: String
+    public var generator: Xoshiro256
+    public var feedbackMask: [[Bool]]
+    /// Spiking mode: the input spikes of the last 10 steps.
+    public var inputSpikes: SpikeHistoryState?
+    public var date: String
+
+    public static func weightsPrefix(afterEpoch epoch: Int) -> String { epoch == 0 ? "initial_" : "epoch_\(epoch)_" }
+
+    public init<Scalar>(_ state: TrainerState<Scalar>) {
+        completedEpochs = state.completedEpochs
+        weightsPrefix = Self.weightsPrefix(afterEpoch: state.completedEpochs)
+        weightsChecksum = String(state.weights.checksum, radix: 16)
+        generator = state.generator
+        feedbackMask = state.weights.feedbackMask
+        inputSpikes = state.inputSpikes
+        date = ISO8601DateFormatter().string(from: Date())
+    }
+
+    /// Writes `checkpoint.json` atomically. The weight files it names must already be written
+    /// (the run recorder writes `epoch_<k>_*` before the trainer's end-of-epoch hook runs).
+    public static func write<Scalar>(_ state: TrainerState<Scalar>, to directory: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(Checkpoint(state)), to: directory.appendingPathComponent(fileName))
+    }
+
+    /// The checkpoint of a run directory, or nil when it has none.
+    public static func read(from directory: URL) throws -> Checkpoint? {
+        let url = directory.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try JSONDecoder().decode(Checkpoint.self, from: Data(contentsOf: url))
+        } catch {
+            throw CheckpointError("\(url.path) cannot be read: \(error)")
+        }
+    }
+
+    /// The trainer state this checkpoint describes, with its weights loaded and checked.
+    public func state<Scalar: DendriteScalar>(in directory: URL, configuration: NetworkConfiguration,
+                                              as: Scalar.Type = Scalar.self) throws -> TrainerState<Scalar> {
+        var weights: NetworkWeights<Scalar> = try WeightFiles.load(from: directory, prefix: weightsPrefix,
+                                                                   configuration: configuration)
+        weights.feedbackMask = feedbackMask
+        guard String(weights.checksum, radix: 16) == weightsChecksum else {
+            throw CheckpointError("the weight files \(directory.path)/\(weightsPrefix)*.npy do not match \(Checkpoint.fileName) (checksum); they were changed after the checkpoint")
+        }
+        return TrainerState(completedEpochs: completedEpochs, generator: generator, weights: weights,
+                            inputSpikes: inputSpikes)
+    }
+
+    /// Drops every row of the run directory's CSV files (those whose first column is `epoch`)
+    /// from epochs after `epoch`, and any unterminated last line, so that a resumed run appends
+    /// without duplicates. Each file is rewritten atomically.
+    public static func truncateSeries(in directory: URL, afterEpoch epoch: Int) throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".csv") }
+        for name in files.sorted() {
+            let url = directory.appendingPathComponent(name)
+            let text = try String(contentsOf: url, encoding: .utf8)
+            var lines = text.components(separatedBy: "\n")
+            // The last element is "" when the file ends with a newline; otherwise a partial line.
+            lines.removeLast()
+            guard let header = lines.first, header.split(separator: ",").first == "epoch" else { continue }
+            let kept = [header] + lines.dropFirst().filter { line in
+                guard let first = line.split(separator: ",").first, let e = Int(first) else { return false }
+                return e <= epoch
+            }
+            let truncated = kept.map { $0 + "\n" }.joined()
+            if truncated != text { try AtomicFile.write(Data(truncated.utf8), to: url) }
+        }
+    }
+}
+
+extension TrainingRun {
+    /// Continues the run in `directory` from its last checkpoint, reading `config.json` for
+    /// everything else, and appends to its files. With `epochs`, the run is extended (or
+    /// shortened, if not yet past it) to that many epochs and `config.json` records it.
+    /// The result equals, bit for bit, that of an uninterrupted run with the same seed.
+    /// Returns the summaries of the epochs run now (none when the run was already complete).
+    @discardableResult
+    public static func resume(directory: URL, dataset: ImageDataset? = nil, epochs: Int? = nil,
+                              observers: [TrainingObserver] = []) throws -> [EpochSummary] {
+        let configURL = directory.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            throw CheckpointError("\(directory.path) holds no run (no config.json)")
+        }
+        var record: RunRecord
+        do {
+            record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: configURL))
+        } catch {
+            throw CheckpointError("\(configURL.path) cannot be read: \(error)")
+        }
+        guard let checkpoint = try Checkpoint.read(from: directory) else {
+            throw CheckpointError("\(directory.path) has no \(Checkpoint.fileName) (a run from before checkpoints, or one killed before its first)")
+        }
+        if let epochs, epochs != record.training.epochs {
+            guard epochs >= checkpoint.completedEpochs, epochs > 0 else {
+                throw CheckpointError("--epochs \(epochs) is fewer than the \(checkpoint.completedEpochs) epochs already done")
+            }
+            record.training.epochs = epochs
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(record), to: configURL)
+        }
+        try Checkpoint.truncateSeries(in: directory, afterEpoch: checkpoint.completedEpochs)
+        if checkpoint.completedEpochs >= record.training.epochs { return [] }
+
+        let data = try dataset ?? loadDataset(record.dataset, explicit: record.dataDirectory)
+        let network = record.network
+        if record.mode == .spiking { BLASThreads.set(1) }
+        let spiking = record.spiking ?? SpikingOptions()
+        switch (record.mode, record.precision) {
+        case (.rate, _):
+            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers,
+                              dynamics: RateDynamics<Double>(configuration: network),
+                              evaluator: RateEvaluator<Double>(configuration: network))
+        case (.spiking, .float64):
+            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers,
+                              dynamics: SpikingDynamics<Double>(configuration: network, options: spiking),
+                              evaluator: SpikingEvaluator<Double>(configuration: network, options: spiking))
+        case (.spiking, .float32):
+            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers,
+                              dynamics: SpikingDynamics<Float>(configuration: network, options: spiking),
+                              evaluator: SpikingEvaluator<Float>(configuration: network, options: spiking))
+        }
+    }
+
+    private static func resume<D: NetworkDynamics, E: NetworkEvaluator>(
+        _ record: RunRecord, _ checkpoint: Checkpoint, directory: URL, dataset: ImageDataset,
+        observers: [TrainingObserver], dynamics: D, evaluator: E
+    ) throws -> [EpochSummary] where D.Scalar == E.Scalar {
+        let state: TrainerState<D.Scalar> = try checkpoint.state(in: directory, configuration: record.network)
+        let recorder = try RunRecorder(resumingIn: directory)
+        let summaries = SummaryCollector()
+        var trainer = Trainer(network: record.network, options: record.training, weights: state.weights,
+                              dynamics: dynamics, evaluator: evaluator, generator: state.generator)
+        try trainer.restore(from: state)
+        trainer.epochDidEnd = { try Checkpoint.write($0, to: directory) }
+        try trainer.run(dataset: dataset, observers: [recorder, summaries] + observers)
+        return summaries.epochs
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Dendrites
+import Foundation
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Continue a run from its last checkpoint (the end of its last finished epoch).",
+        discussion: """
+        Reads config.json and checkpoint.json of RUN_DIR, drops the CSV rows of any unfinished \
+        epoch, and trains the remaining epochs, appending to the run's files. The result is \
+        exactly that of an uninterrupted run with the same seed.
+          dendrite-train resume Results/runs/20261122-230000-spiking-784-500-10
+          dendrite-train resume RUN_DIR --epochs 60     # extend a finished run
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The run directory.", valueName: "run-dir"))
+    var runDirectory: String
+
+    @Option(help: "Train until this many epochs in all (default: the run's own --epochs).")
+    var epochs: Int?
+
+    @Option(help: ArgumentHelp("Directory with the four IDX files (default: the run's data directory).", valueName: "dir"))
+    var data: String?
+
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    func run() throws {
+        do {
+            let directory = URL(fileURLWithPath: runDirectory)
+            guard let checkpoint = try Checkpoint.read(from: directory) else {
+                throw CheckpointError("\(runDirectory) has no \(Checkpoint.fileName): nothing to resume")
+            }
+            var dataset: ImageDataset? = nil
+            if let data {
+                let record = try JSONDecoder().decode(
+                    RunRecord.self, from: Data(contentsOf: directory.appendingPathComponent("config.json")))
+                dataset = try TrainingRun.loadDataset(record.dataset, explicit: data)
+            }
+            print("resuming \(runDirectory) after epoch \(checkpoint.completedEpochs)")
+            let summaries = try TrainingRun.resume(directory: directory, dataset: dataset, epochs: epochs,
+                                                   observers: [ProgressBar(enabled: !quiet)])
+            if let last = summaries.last {
+                print(String(format: "final test error: %.2f%% (epoch %d)", last.testError, last.epoch))
+            } else {
+                print("the run was already complete")
+            }
+            print("results: \(runDirectory)")
+        } catch {
+            let message = error is CocoaError ? error.localizedDescription : String(describing: error)
+            fflush(stdout)
+            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

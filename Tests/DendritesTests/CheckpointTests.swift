@@ -1,0 +1,276 @@
+import Foundation
+import Testing
+import Dendrites
+
+// Checkpoints and exact resume (issue 6): a run stopped after some epochs and resumed gives
+// bit for bit what an uninterrupted run gives; a SIGKILLed process leaves no corrupted file.
+
+private func checkpointSpec(mode: SimulationMode, precision: Precision = .float64, hidden: [Int] = [30],
+                            images: Int = 300, epochs: Int, output: URL) -> TrainingRunSpec {
+    let network = NetworkConfiguration(hiddenSizes: hidden)
+    var training = TrainingOptions(learningRates: TrainingOptions.defaultLearningRates(hiddenLayers: hidden.count))
+    training.epochs = epochs
+    training.imagesPerEpoch = images
+    training.quickTestInterval = 100      // quick tests draw from the generator too
+    training.quickTestImages = 10
+    training.fullTestImages = 60
+    var spec = TrainingRunSpec(network: network, training: training, outputDirectory: output)
+    spec.mode = mode
+    spec.precision = precision
+    return spec
+}
+
+private func text(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
+
+/// metrics.csv without its `seconds` column.
+private func metricsWithoutTimes(_ run: URL) throws -> [String] {
+    try text(run.appendingPathComponent("metrics.csv")).split(separator: "\n").map {
+        $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",")
+    }
+}
+
+/// Every recorded series and the weights of every epoch, byte for byte.
+private func expectSameRun(_ a: URL, _ b: URL, epochs: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(try metricsWithoutTimes(a) == metricsWithoutTimes(b), sourceLocation: sourceLocation)
+    #expect(try metricsWithoutTimes(a).count == epochs + 1, sourceLocation: sourceLocation)
+    for name in ["quick_test.csv", "loss.csv"] {
+        #expect(try text(a.appendingPathComponent(name)) == text(b.appendingPathComponent(name)), "\(name)", sourceLocation: sourceLocation)
+    }
+    let npys = try FileManager.default.contentsOfDirectory(atPath: a.path)
+        .filter { $0.hasSuffix(".npy") && ($0.hasPrefix("epoch_") || $0.hasPrefix("initial_")) }.sorted()
+    #expect(npys.contains("epoch_\(epochs)_W_0.npy"), sourceLocation: sourceLocation)
+    for name in npys {
+        let x = try Data(contentsOf: a.appendingPathComponent(name))
+        let y = try Data(contentsOf: b.appendingPathComponent(name))
+        #expect(x == y, "\(name) differs", sourceLocation: sourceLocation)
+    }
+    let ca = try #require(try Checkpoint.read(from: a))
+    let cb = try #require(try Checkpoint.read(from: b))
+    #expect(ca.completedEpochs == epochs && cb.completedEpochs == epochs, sourceLocation: sourceLocation)
+    #expect(ca.generator == cb.generator && ca.weightsChecksum == cb.weightsChecksum && ca.inputSpikes == cb.inputSpikes,
+            sourceLocation: sourceLocation)
+}
+
+/// Trains `epochs` epochs straight, and 1 epoch then a resume to `epochs`, and compares.
+private func resumeMatchesUninterrupted(mode: SimulationMode, precision: Precision = .float64, hidden: [Int] = [30],
+                                        stopAfter: Int = 1, epochs: Int = 3) throws {
+    let parent = try SharedPaths.temporaryDirectory("resume-\(mode)-\(precision)-\(hidden.count)")
+    defer { try? FileManager.default.removeItem(at: parent) }
+    let straight = parent.appendingPathComponent("straight")
+    let resumed = parent.appendingPathComponent("resumed")
+    let dataset = MNISTData.dataset
+    try TrainingRun.run(checkpointSpec(mode: mode, precision: precision, hidden: hidden, epochs: epochs, output: straight),
+                        dataset: dataset, commandLine: [], observers: [])
+    let first = try TrainingRun.run(checkpointSpec(mode: mode, precision: precision, hidden: hidden, epochs: stopAfter, output: resumed),
+                                    dataset: dataset, commandLine: [], observers: [])
+    #expect(first.count == stopAfter)
+    #expect(try Checkpoint.read(from: resumed)?.completedEpochs == stopAfter)
+    if mode == .spiking { #expect(try Checkpoint.read(from: resumed)?.inputSpikes != nil) }
+    let rest = try TrainingRun.resume(directory: resumed, dataset: dataset, epochs: epochs)
+    #expect(rest.map(\.epoch) == Array((stopAfter + 1)...epochs))
+    try expectSameRun(straight, resumed, epochs: epochs)
+    // A finished run resumes to nothing.
+    #expect(try TrainingRun.resume(directory: resumed, dataset: dataset).isEmpty)
+}
+
+/// Reads the checkpoint present when training starts (the one before epoch 1).
+private final class InitialCheckpointKeeper: TrainingObserver {
+    let directory: URL
+    var initial: Checkpoint?
+    init(directory: URL) { self.directory = directory }
+    func trainingWillStart(epochs: Int, imagesPerEpoch: Int, startingEpoch: Int) {
+        initial = try? Checkpoint.read(from: directory)
+    }
+}
+
+@Suite("Checkpoints and resume")
+struct CheckpointTests {
+    @Test("Rate mode: 1 epoch + resume to 3 equals 3 epochs, bit for bit")
+    func rateResume() throws { try resumeMatchesUninterrupted(mode: .rate) }
+
+    @Test("Rate mode, two hidden layers, stopped after epoch 2")
+    func rateResumeDeep() throws { try resumeMatchesUninterrupted(mode: .rate, hidden: [30, 20], stopAfter: 2) }
+
+    @Test("Spiking mode (float64): 1 epoch + resume to 3 equals 3 epochs, bit for bit")
+    func spikingResume() throws { try resumeMatchesUninterrupted(mode: .spiking) }
+
+    @Test("Spiking mode (float32) resumes exactly too")
+    func spikingResumeFloat32() throws { try resumeMatchesUninterrupted(mode: .spiking, precision: .float32, epochs: 2) }
+
+    @Test("A run killed before its first epoch ends resumes from the initial checkpoint")
+    func resumeFromInitialCheckpoint() throws {
+        let parent = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let straight = parent.appendingPathComponent("straight")
+        let resumed = parent.appendingPathComponent("resumed")
+        try TrainingRun.run(checkpointSpec(mode: .rate, epochs: 2, output: straight), dataset: MNISTData.dataset, commandLine: [], observers: [])
+        // A run killed mid-epoch 1: its directory holds the checkpoint written before epoch 1
+        // (kept aside by an observer when training starts) and the rows a crash leaves.
+        let keeper = InitialCheckpointKeeper(directory: resumed)
+        try TrainingRun.run(checkpointSpec(mode: .rate, epochs: 2, output: resumed), dataset: MNISTData.dataset, commandLine: [], observers: [keeper])
+        let zero = try #require(keeper.initial)
+        #expect(zero.completedEpochs == 0 && zero.weightsPrefix == "initial_")
+        try AtomicFile.write(try JSONEncoder().encode(zero), to: resumed.appendingPathComponent(Checkpoint.fileName))
+        let metrics = resumed.appendingPathComponent("metrics.csv")
+        try AtomicFile.write(Data((try text(metrics) + "3,12.5,1").utf8), to: metrics)  // a torn last line
+        try TrainingRun.resume(directory: resumed, dataset: MNISTData.dataset)
+        try expectSameRun(straight, resumed, epochs: 2)
+    }
+
+    @Test("truncateSeries keeps the header and rows up to the epoch, drops torn lines")
+    func truncation() throws {
+        let dir = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csv = dir.appendingPathComponent("loss.csv")
+        try Data("epoch,a\n1,x\n1,y\n2,z\n3,w\n3,par".utf8).write(to: csv)
+        let other = dir.appendingPathComponent("notes.csv")
+        try Data("name,b\n9,q\n".utf8).write(to: other)
+        try Checkpoint.truncateSeries(in: dir, afterEpoch: 2)
+        #expect(try text(csv) == "epoch,a\n1,x\n1,y\n2,z\n")
+        #expect(try text(other) == "name,b\n9,q\n")
+        try Checkpoint.truncateSeries(in: dir, afterEpoch: 0)
+        #expect(try text(csv) == "epoch,a\n")
+    }
+
+    @Test("A spike history survives a save and restore, head included")
+    func spikeHistoryRoundTrip() throws {
+        var history = SpikeHistory(memory: 10)
+        var generator = Xoshiro256(seed: 7)
+        for _ in 0..<23 {
+            history.advance()
+            for _ in 0..<Int(generator.next() % 5) { history.record(Int32(generator.next() % 784)) }
+        }
+        let restored = try SpikeHistory(restoring: history.savedState)
+        #expect(restored.head == history.head)
+        #expect(restored.slots == history.slots)
+        #expect(throws: CheckpointError.self) {
+            try SpikeHistory(restoring: SpikeHistoryState(memory: 10, head: 12, slots: []))
+        }
+    }
+
+    @Test("Weights that blow up stop the run at epoch 1, image 1, keeping the initial checkpoint")
+    func divergence() throws {
+        let parent = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let run = parent.appendingPathComponent("run")
+        var spec = checkpointSpec(mode: .rate, epochs: 2, output: run)
+        spec.training.learningRates = [1e300, 1e300]
+        #expect(throws: TrainingError.diverged(epoch: 1, image: 1)) {
+            try TrainingRun.run(spec, dataset: MNISTData.dataset, commandLine: [], observers: [])
+        }
+        #expect(String(describing: TrainingError.diverged(epoch: 1, image: 1)).contains("epoch 1, image 1"))
+        let checkpoint = try #require(try Checkpoint.read(from: run))
+        #expect(checkpoint.completedEpochs == 0)
+        var network = spec.network
+        network.inputSize = 784
+        let state: TrainerState<Double> = try checkpoint.state(in: run, configuration: network)
+        #expect(state.weights.isSane)
+    }
+
+    @Test("Absurd but finite weights count as divergence")
+    func absurdWeights() throws {
+        let network = NetworkConfiguration(hiddenSizes: [3])
+        var generator = Xoshiro256(seed: 1)
+        var weights: NetworkWeights<Double> = WeightInitialization(maximumRate: network.neuron.maximumRate)
+            .makeWeights(for: network, using: &generator)
+        #expect(weights.isSane && weights.isFinite)
+        weights.forward[0].values[5] = 1e101
+        #expect(!weights.isSane && weights.isFinite)
+        weights.forward[0].values[5] = .nan
+        #expect(!weights.isSane)
+    }
+
+    @Test("A checkpoint whose weight files were changed is refused")
+    func checksumMismatch() throws {
+        let parent = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let run = parent.appendingPathComponent("run")
+        try TrainingRun.run(checkpointSpec(mode: .rate, epochs: 1, output: run), dataset: MNISTData.dataset, commandLine: [], observers: [])
+        let b = run.appendingPathComponent("epoch_1_b_0.npy")
+        let array = try NPY.read(path: b.path)
+        try NPY.write(values: array.values.map { $0 + 1 }, shape: array.shape, to: b)
+        #expect(throws: CheckpointError.self) { try TrainingRun.resume(directory: run, dataset: MNISTData.dataset, epochs: 2) }
+    }
+}
+
+// MARK: - SIGKILL
+
+/// The built `dendrite-train`: $DENDRITES_TRAIN_BINARY, else the newest
+/// <package>/.build*/release/dendrite-train that knows `resume`.
+private func trainBinary() -> String? {
+    if let explicit = ProcessInfo.processInfo.environment["DENDRITES_TRAIN_BINARY"] { return explicit }
+    let root = SharedPaths.packageRoot
+    let fm = FileManager.default
+    let candidates = ((try? fm.contentsOfDirectory(atPath: root.path)) ?? [])
+        .filter { $0.hasPrefix(".build") }
+        .map { root.appendingPathComponent($0).appendingPathComponent("release/dendrite-train").path }
+        .filter { fm.isExecutableFile(atPath: $0) }
+        .sorted {
+            let a = (try? fm.attributesOfItem(atPath: $0)[.modificationDate] as? Date) ?? .distantPast
+            let b = (try? fm.attributesOfItem(atPath: $1)[.modificationDate] as? Date) ?? .distantPast
+            return a > b
+        }
+    return candidates.first { (try? runTool($0, ["resume", "--help"])) == 0 }
+}
+
+@discardableResult
+private func runTool(_ binary: String, _ arguments: [String]) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+}
+
+@Suite("SIGKILL and resume", .serialized)
+struct CheckpointKillTests {
+    @Test("kill -9 mid-epoch 2 leaves no corrupted file, and resume equals the uninterrupted run")
+    func killAndResume() throws {
+        guard let binary = trainBinary() else {
+            print("SKIPPED killAndResume: no built dendrite-train with `resume` under \(SharedPaths.packageRoot.path)/.build*/release; set DENDRITES_TRAIN_BINARY")
+            return
+        }
+        let parent = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let straight = parent.appendingPathComponent("straight")
+        let killed = parent.appendingPathComponent("killed")
+        func arguments(_ output: URL) -> [String] {
+            ["train", "--mode", "spiking", "--hidden", "100", "--epochs", "3", "--images-per-epoch", "1500",
+             "--test-images", "100", "--quick-test-interval", "500", "--quick-test-images", "10",
+             "--seed", "5", "--quiet", "--data", SharedPaths.mnist.path, "--output", output.path]
+        }
+        #expect(try runTool(binary, arguments(straight)) == 0)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments(killed)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait for epoch 1's checkpoint, then kill during epoch 2.
+        let deadline = Date().addingTimeInterval(300)
+        while (try? Checkpoint.read(from: killed))??.completedEpochs ?? 0 < 1 && process.isRunning && Date() < deadline {
+            usleep(5_000)
+        }
+        usleep(300_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        // Nothing is corrupted: config.json, checkpoint.json and every .npy parse.
+        let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: killed.appendingPathComponent("config.json")))
+        #expect(record.training.epochs == 3)
+        let checkpoint = try #require(try Checkpoint.read(from: killed))
+        #expect(checkpoint.completedEpochs < 3, "the run finished before the kill; make its epochs longer")
+        for name in try FileManager.default.contentsOfDirectory(atPath: killed.path) where name.hasSuffix(".npy") {
+            _ = try NPY.read(path: killed.appendingPathComponent(name).path)
+        }
+        let _: TrainerState<Double> = try checkpoint.state(in: killed, configuration: record.network)
+
+        #expect(try runTool(binary, ["resume", killed.path, "--quiet"]) == 0)
+        try expectSameRun(straight, killed, epochs: 3)
+    }
+}
