@@ -108,6 +108,16 @@ struct Train: ParsableCommand {
     @Option(help: "Test images in the full test after each epoch (default: the whole test set).")
     var testImages: Int?
 
+    // MARK: Measurements
+    @Option(help: "update_angles.csv gets the update angles of every this many training images (the smoothed file averages every image).")
+    var recordInterval = 10
+
+    @Option(help: "weight_angles.csv and jacobian.csv get a row every this many training images.")
+    var measureInterval = 100
+
+    @Option(help: "Training images the per-layer linear read-outs are fitted on at each full test (0: no read-outs).")
+    var readoutImages = 1000
+
     // MARK: Data and files
     @Option(help: ArgumentHelp("Directory with the four IDX files (searched otherwise: $DENDRITES_DATA, ./data/mnist, ../shared/data/mnist).", valueName: "dir"))
     var data: String?
@@ -170,6 +180,9 @@ struct Train: ParsableCommand {
         spec.initialWeightsPrefix = initPrefix
         spec.pixelOrder = pixelOrder
         if let preset { try Preset.named(preset).apply(to: &spec, given: Preset.givenOptions(in: CommandLine.arguments)) }
+        spec.measurements.updateAngleInterval = recordInterval
+        spec.measurements.interval = measureInterval
+        spec.measurements.readoutImages = readoutImages
         return spec
     }
 

@@ -19,6 +19,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var commandLine: [String]
     /// The `--preset` the run started from (options given beside it override it), if any.
     public var preset: String? = nil
+    /// Measurement intervals and read-out size (absent in runs recorded before issue 5).
+    public var measurements: MeasurementOptions?
 
     public init(mode: SimulationMode, precision: Precision, network: NetworkConfiguration, training: TrainingOptions,
                 dataset: DatasetKind, dataDirectory: String, initialWeights: String, pixelOrder: PixelOrder,

@@ -19,6 +19,8 @@ public struct TrainingRunSpec: Sendable {
     public var outputDirectory: URL
     /// The preset (`--preset`) the spec started from, if any; recorded in config.json.
     public var preset: String? = nil
+    /// Alignment angles, the Jacobian condition and per-layer read-outs (`Measurements/`).
+    public var measurements = MeasurementOptions()
 
     public init(network: NetworkConfiguration, training: TrainingOptions, outputDirectory: URL) {
         self.network = network
@@ -49,6 +51,7 @@ public enum TrainingRun {
         network.inputSize = dataset.train.pixelsPerImage
         try network.validate()
         try spec.training.validate(for: network, trainingImages: dataset.train.count, testImages: dataset.test.count)
+        try spec.measurements.validate()
         if spec.mode == .spiking {
             try spec.spiking.validate()
             BLASThreads.set(1)
@@ -96,17 +99,55 @@ public enum TrainingRun {
                                initialWeights: initialDescription, pixelOrder: spec.pixelOrder, commandLine: commandLine)
         record.spiking = spec.mode == .spiking ? spec.spiking : nil
         record.preset = spec.preset
+        record.measurements = spec.measurements
         let recorder = try RunRecorder(directory: spec.outputDirectory, record: record)
         try recorder.saveInitialWeights(weights)
         let summaries = SummaryCollector()
+        let measurements = try measurementObservers(spec, network: network, dataset: dataset, scalar: D.Scalar.self)
         var trainer = Trainer(network: network, options: spec.training, weights: weights,
                               dynamics: dynamics, evaluator: evaluator, generator: generator)
         // Checkpoints (Checkpoint.swift): one before the first epoch, then one after each.
         let directory = spec.outputDirectory
         try Checkpoint.write(trainer.state, to: directory)
         trainer.epochDidEnd = { try Checkpoint.write($0, to: directory) }
-        try trainer.run(dataset: dataset, observers: [recorder, summaries] + observers)
+        try trainer.run(dataset: dataset, observers: [recorder, summaries] + measurements + observers)
         return summaries.epochs
+    }
+}
+
+extension TrainingRun {
+    /// The measurement recorders of a run: angles and the Jacobian condition (networks with a
+    /// hidden layer), and the per-layer read-outs at each full test.
+    static func measurementObservers<Scalar: DendriteScalar>(
+        _ spec: TrainingRunSpec, network: NetworkConfiguration, dataset: ImageDataset, scalar: Scalar.Type
+    ) throws -> [TrainingObserver] {
+        let options = spec.measurements
+        var observers: [TrainingObserver] = []
+        if network.hiddenLayerCount > 0 {
+            observers.append(try MeasurementRecorder(
+                directory: spec.outputDirectory, configuration: network, updateInterval: options.updateAngleInterval,
+                interval: options.interval, smoothingBlock: options.smoothingBlock, jacobianWindow: options.smoothingBlock))
+        }
+        if options.readoutImages > 0 {
+            let activity: LayerAccuracyRecorder<Scalar>.Activity
+            switch spec.mode {
+            case .rate:
+                activity = { images, indices, weights in
+                    LayerActivity.rateMode(configuration: network, weights: weights.converted(), images: images, indices: indices)
+                }
+            case .spiking:
+                let (spiking, seed) = (spec.spiking, spec.training.seed)
+                activity = { images, indices, weights in
+                    LayerActivity.spikingMode(configuration: network, options: spiking, weights: weights,
+                                              images: images, indices: indices, seed: seed)
+                }
+            }
+            observers.append(try LayerAccuracyRecorder<Scalar>(
+                directory: spec.outputDirectory, configuration: network, dataset: dataset,
+                readoutImages: options.readoutImages, testImages: spec.training.fullTestImages,
+                ridgePerSample: options.readoutRidgePerSample, activity: activity))
+        }
+        return observers
     }
 }
 

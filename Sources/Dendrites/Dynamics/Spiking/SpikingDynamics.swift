@@ -438,3 +438,53 @@ public struct SpikingEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
         return results
     }
 }
+
+// Every layer's test potentials, for measurements (per-layer read-outs).
+extension SpikingDynamics {
+    /// As `testPotentials`, but the mean somatic voltage C̄ of every layer (hidden layers, then
+    /// the output layer) over the test's averaging window.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    public mutating func testLayerPotentials(input: [Scalar], weights: NetworkWeights<Scalar>, generator: inout Xoshiro256) -> [[Scalar]] {
+        if !weightsLoaded { weightsDidChange(weights) }
+        reset()
+        setInput(input)
+        runPhase(length: options.testLength, window: options.testAveragingWindow, target: false,
+                 trainingAverages: false, weights: weights, generator: &generator)
+        let scale = 1 / Scalar(options.testAveragingWindow)
+        return somaticSum.map { $0.map { $0 * scale } }
+    }
+}
+
+extension SpikingEvaluator {
+    /// Every layer's mean test potentials C̄ for each image (row per index; inside, one array
+    /// per layer), seeded as `outputPotentials` is, on all cores.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    public func layerPotentials(
+        images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
+    ) -> [[[Scalar]]] {
+        var results = [[[Scalar]]](repeating: [], count: indices.count)
+        let workers = min(threads, indices.count)
+        guard workers > 0 else { return results }
+        let maximumRate = Scalar(configuration.neuron.maximumRate)
+        let (configuration, options) = (self.configuration, self.options)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var dynamics = SpikingDynamics<Scalar>(configuration: configuration, options: options)
+                dynamics.weightsDidChange(weights)
+                var input = [Scalar](repeating: 0, count: configuration.inputSize)
+                var row = worker
+                while row < indices.count {
+                    let index = indices[row]
+                    inputRates(images.image(index), maximumRate: maximumRate, into: &input)
+                    var generator = Xoshiro256(seed: seed, stream: UInt64(index) + 1)
+                    out[row] = dynamics.testLayerPotentials(input: input, weights: weights, generator: &generator)
+                    row += workers
+                }
+            }
+        }
+        return results
+    }
+}

@@ -1,0 +1,98 @@
+import CZlib
+import Foundation
+
+/// A minimal PNG writer (8-bit RGB, no interlace), compressed with zlib: enough to embed
+/// receptive fields in an SVG as a data URI.
+public enum PNG {
+    /// `rgb` holds width × height × 3 bytes, row by row.
+    public static func encode(width: Int, height: Int, rgb: [UInt8]) -> Data {
+        precondition(rgb.count == width * height * 3)
+        var raw = [UInt8]()
+        raw.reserveCapacity(height * (1 + width * 3))
+        for y in 0..<height {
+            raw.append(0)  // filter: none
+            raw += rgb[(y * width * 3)..<((y + 1) * width * 3)]
+        }
+        var compressedLength = compressBound(uLong(raw.count))
+        var compressed = [UInt8](repeating: 0, count: Int(compressedLength))
+        let status = compress2(&compressed, &compressedLength, raw, uLong(raw.count), 9)
+        precondition(status == Z_OK, "zlib compress2 failed (\(status))")
+        compressed.removeSubrange(Int(compressedLength)...)
+
+        var png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        var header = Data()
+        header.append(bigEndian: UInt32(width))
+        header.append(bigEndian: UInt32(height))
+        header.append(contentsOf: [8, 2, 0, 0, 0])  // 8 bits, RGB, deflate, adaptive filters, no interlace
+        appendChunk("IHDR", header, to: &png)
+        appendChunk("IDAT", Data(compressed), to: &png)
+        appendChunk("IEND", Data(), to: &png)
+        return png
+    }
+
+    private static func appendChunk(_ type: String, _ body: Data, to png: inout Data) {
+        png.append(bigEndian: UInt32(body.count))
+        var typed = Data(type.utf8)
+        typed.append(body)
+        png.append(typed)
+        let crc = typed.withUnsafeBytes { buffer in
+            crc32(0, buffer.bindMemory(to: UInt8.self).baseAddress, uInt(buffer.count))
+        }
+        png.append(bigEndian: UInt32(crc))
+    }
+}
+
+extension Data {
+    mutating func append(bigEndian value: UInt32) {
+        append(contentsOf: [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)])
+    }
+}
+
+/// The receptive fields of the first hidden layer: the rows of W_0 (n_0 × pixels), each shown
+/// as a rows × columns image on its own symmetric color scale (blue negative, white zero, red
+/// positive), in a grid, as one embedded PNG inside an SVG with a title.
+public enum ReceptiveFields {
+    public static func svg(weights w: NPYArray, imageRows: Int = 28, imageColumns: Int = 28, neurons: Int = 100,
+                           title: String) -> String? {
+        guard w.shape.count == 2, w.shape[1] == imageRows * imageColumns, w.shape[0] > 0 else { return nil }
+        let count = min(neurons, w.shape[0])
+        let gridColumns = Int(Double(count).squareRoot().rounded(.up))
+        let gridRows = (count + gridColumns - 1) / gridColumns
+        let gap = 2
+        let width = gridColumns * (imageColumns + gap) + gap
+        let height = gridRows * (imageRows + gap) + gap
+        var rgb = [UInt8](repeating: 255, count: width * height * 3)
+        let pixels = imageRows * imageColumns
+        for k in 0..<count {
+            let row = Array(w.values[(k * pixels)..<((k + 1) * pixels)])
+            let mean = row.reduce(0, +) / Double(pixels)
+            // Center on the neuron's mean weight; the scale is its largest deviation.
+            let limit = max(row.map { abs($0 - mean) }.max() ?? 1, 1e-12)
+            let x0 = gap + (k % gridColumns) * (imageColumns + gap)
+            let y0 = gap + (k / gridColumns) * (imageRows + gap)
+            for r in 0..<imageRows {
+                for c in 0..<imageColumns {
+                    let v = max(-1, min(1, (row[r * imageColumns + c] - mean) / limit))
+                    let color: (Double, Double, Double) = v >= 0 ? (1, 1 - v, 1 - v) : (1 + v, 1 + v, 1)
+                    let o = ((y0 + r) * width + x0 + c) * 3
+                    rgb[o] = UInt8((color.0 * 255).rounded())
+                    rgb[o + 1] = UInt8((color.1 * 255).rounded())
+                    rgb[o + 2] = UInt8((color.2 * 255).rounded())
+                }
+            }
+        }
+        let png = PNG.encode(width: width, height: height, rgb: rgb).base64EncodedString()
+        let scale = max(1, 600 / width)
+        let (w2, h2) = (width * scale, height * scale)
+        let total = w2 + 40, totalHeight = h2 + 70
+        return """
+        <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="\(total)" height="\(totalHeight)" viewBox="0 0 \(total) \(totalHeight)" font-family="Helvetica, Arial, sans-serif" font-size="12">
+        <rect width="100%" height="100%" fill="white"/>
+        <text class="title" x="\(total / 2)" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(escape(title))</text>
+        <image class="receptive-fields" data-neurons="\(count)" x="20" y="40" width="\(w2)" height="\(h2)" style="image-rendering: pixelated" preserveAspectRatio="none" xlink:href="data:image/png;base64,\(png)" href="data:image/png;base64,\(png)"/>
+        <text x="\(total / 2)" y="\(h2 + 60)" text-anchor="middle" fill="#444">each tile: one neuron's input weights minus their mean; red positive, blue negative</text>
+        </svg>
+
+        """
+    }
+}

@@ -1,0 +1,303 @@
+import Foundation
+
+/// A CSV file with a header, read as text columns.
+public struct CSVTable {
+    public let header: [String]
+    public let rows: [[String]]
+
+    public init(header: [String], rows: [[String]]) {
+        self.header = header
+        self.rows = rows
+    }
+
+    /// nil when the file is missing or empty.
+    public init?(url: URL) {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let first = lines.first else { return nil }
+        header = first
+        rows = lines.dropFirst().filter { $0.count == first.count }
+    }
+
+    public func column(_ name: String) -> [String]? {
+        guard let k = header.firstIndex(of: name) else { return nil }
+        return rows.map { $0[k] }
+    }
+
+    public func numbers(_ name: String) -> [Double]? {
+        column(name)?.map { Double($0) ?? .nan }
+    }
+}
+
+/// What `dendrite-train report` reads from one run directory.
+public struct RunSummary {
+    public let directory: URL
+    public let name: String
+    /// config.json as a dictionary (empty when missing).
+    public let config: [String: Any]
+    public let configText: String
+    public let metrics: CSVTable?
+    public let quickTests: CSVTable?
+    public let losses: CSVTable?
+    public let smoothedAngles: CSVTable?
+    public let weightAngles: CSVTable?
+    public let jacobian: CSVTable?
+    public let layerAccuracy: CSVTable?
+
+    public init(directory: URL) throws {
+        self.directory = directory
+        name = directory.standardizedFileURL.lastPathComponent
+        let configURL = directory.appendingPathComponent("config.json")
+        guard let data = try? Data(contentsOf: configURL) else {
+            throw ReportError("\(directory.path) holds no config.json: not a run directory")
+        }
+        configText = String(decoding: data, as: UTF8.self)
+        config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        func table(_ file: String) -> CSVTable? { CSVTable(url: directory.appendingPathComponent(file)) }
+        metrics = table("metrics.csv")
+        quickTests = table("quick_test.csv")
+        losses = table("loss.csv")
+        smoothedAngles = table("update_angles_smoothed.csv")
+        weightAngles = table("weight_angles.csv")
+        jacobian = table("jacobian.csv")
+        layerAccuracy = table("layer_accuracy.csv")
+    }
+
+    private var network: [String: Any] { config["network"] as? [String: Any] ?? [:] }
+    private var training: [String: Any] { config["training"] as? [String: Any] ?? [:] }
+
+    public var hiddenSizes: [Int] { (network["hiddenSizes"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue } ?? [] }
+    public var mode: String { config["mode"] as? String ?? "?" }
+    public var imagesPerEpoch: Double { (training["imagesPerEpoch"] as? NSNumber)?.doubleValue ?? 60_000 }
+
+    /// e.g. "spiking float32 784-500-10, 2 epochs × 60000, seed 1" plus the variants in use.
+    public var configSummary: String {
+        let input = (network["inputSize"] as? NSNumber)?.intValue ?? 784
+        let classes = (network["classCount"] as? NSNumber)?.intValue ?? 10
+        let k = (network["neuronsPerClass"] as? NSNumber)?.intValue ?? 1
+        let layers = ([input] + hiddenSizes + [classes * k]).map(String.init).joined(separator: "-")
+        let precision = config["precision"] as? String ?? ""
+        let epochs = (training["epochs"] as? NSNumber)?.intValue ?? 0
+        let seed = (training["seed"] as? NSNumber)?.intValue ?? 0
+        var text = "\(mode) \(precision) \(layers), \(epochs) epoch\(epochs == 1 ? "" : "s") × \(Int(imagesPerEpoch)), seed \(seed)"
+        var variants: [String] = []
+        if let v = network["variants"] as? [String: Any] {
+            if let f = v["sparseZeroedFraction"] as? NSNumber { variants.append("sparse \(f)") }
+            if (v["symmetric"] as? Bool) == true { variants.append("symmetric") }
+            if let sd = v["symmetricNoiseSD"] as? NSNumber { variants.append("noise \(sd)") }
+            if v["feedbackLearningRates"] is [Any] { variants.append("learned Y") }
+            if (v["apicalBias"] as? Bool) == true { variants.append("apical bias") }
+            if (v["backprop"] as? Bool) == true { variants.append("backprop") }
+        }
+        if (network["feedbackWiring"] as? String) == "layerwise" { variants.append("layer-wise") }
+        if !variants.isEmpty { text += " [" + variants.joined(separator: ", ") + "]" }
+        return text
+    }
+
+    public var testErrors: [(epoch: Double, error: Double)] {
+        guard let m = metrics, let e = m.numbers("epoch"), let t = m.numbers("test_error_percent") else { return [] }
+        return zip(e, t).map { ($0, $1) }
+    }
+    public var finalTestError: Double? { testErrors.last?.error }
+    public var bestTestError: Double? { testErrors.map(\.error).min() }
+
+    /// Hidden layers measured (columns angle_layer_<l>).
+    public var angleLayers: [String] { (smoothedAngles?.header ?? []).filter { $0.hasPrefix("angle_layer_") } }
+
+    /// The smoothed update angle of each hidden layer over the last block.
+    public var finalUpdateAngles: [Double] {
+        guard let table = smoothedAngles, let last = table.rows.last else { return [] }
+        return angleLayers.map { Double(last[table.header.firstIndex(of: $0)!]) ?? .nan }
+    }
+
+    /// Training progress in epochs: epoch − 1 + image / images per epoch.
+    func progress(_ table: CSVTable, imageColumn: String) -> [Double] {
+        let epochs = table.numbers("epoch") ?? []
+        let images = table.numbers(imageColumn) ?? []
+        return zip(epochs, images).map { $0 - 1 + $1 / imagesPerEpoch }
+    }
+}
+
+public struct ReportError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `dendrite-train report`: a summary table, SVG figures and an `index.html` per run.
+public enum RunReport {
+    /// The figure files `write` creates in a run directory (those with data).
+    public static let figureNames = ["test_error.svg", "loss.svg", "update_angles.svg", "weight_angles.svg",
+                                     "jacobian.svg", "layer_accuracy.svg", "receptive_fields.svg"]
+
+    /// The plain-text summary table of the runs.
+    public static func summaryTable(_ runs: [RunSummary]) -> String {
+        func pct(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0) } ?? "–" }
+        var lines = [["run", "configuration", "epochs", "final test error", "best test error", "final update angle (per hidden layer)"]]
+        for r in runs {
+            let angles = r.finalUpdateAngles.map { String(format: "%.1f°", $0) }.joined(separator: ", ")
+            lines.append([r.name, r.configSummary, "\(r.testErrors.count)", pct(r.finalTestError), pct(r.bestTestError),
+                          angles.isEmpty ? "–" : angles])
+        }
+        let widths = (0..<lines[0].count).map { k in lines.map { $0[k].count }.max()! }
+        return lines.enumerated().map { n, row in
+            let text = row.enumerated().map { k, cell in cell.padding(toLength: widths[k], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+            return n == 0 ? text + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") : text
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// The figures of run `index` (`runs` are overlaid in the test-error figure), by file name.
+    public static func figures(for index: Int, of runs: [RunSummary]) -> [(String, String)] {
+        let run = runs[index]
+        var figures: [(String, String)] = []
+
+        var testError = SVGChart(title: "Test error", xLabel: "epoch", yLabel: "test error (%)")
+        for (k, r) in runs.enumerated() {
+            let label = runs.count == 1 ? "full test" : r.name
+            testError.series.append(.init(name: label, points: r.testErrors.map { ($0.epoch, $0.error) }))
+            if let q = r.quickTests, let errors = q.numbers("test_error_percent"), !errors.isEmpty {
+                let x = r.progress(q, imageColumn: "image")
+                testError.series.append(.init(name: (runs.count == 1 ? "" : "\(k + 1): ") + "quick tests (100 images)",
+                                              points: Array(zip(x, errors)).map { ($0, $1) }, dashed: true))
+            }
+        }
+        figures.append(("test_error.svg", testError.render()))
+
+        if let l = run.losses, let loss = l.numbers("mean_loss"), !loss.isEmpty {
+            var chart = SVGChart(title: "Output loss (mean over 100 images)", xLabel: "epoch", yLabel: "loss")
+            chart.series.append(.init(name: "output loss", points: Array(zip(run.progress(l, imageColumn: "last_image"), loss)).map { ($0, $1) }))
+            figures.append(("loss.svg", chart.render()))
+        }
+        if let a = run.smoothedAngles, !a.rows.isEmpty {
+            var chart = SVGChart(title: "Update angle: E vs. backprop E_bp (mean over 100 images)", xLabel: "epoch", yLabel: "angle (degrees)")
+            let x = run.progress(a, imageColumn: "last_image")
+            for layer in run.angleLayers {
+                chart.series.append(.init(name: layer.replacingOccurrences(of: "angle_layer_", with: "hidden layer "),
+                                          points: Array(zip(x, a.numbers(layer)!)).map { ($0, $1) }))
+            }
+            chart.references = [(90, "90°")]
+            chart.yRange = 0...120
+            figures.append(("update_angles.svg", chart.render()))
+        }
+        if let a = run.weightAngles, !a.rows.isEmpty {
+            var chart = SVGChart(title: "Weight angle: Y vs. the forward weights it stands in for", xLabel: "epoch", yLabel: "angle (degrees)")
+            let x = run.progress(a, imageColumn: "image")
+            for layer in a.header.filter({ $0.hasPrefix("angle_layer_") }) {
+                chart.series.append(.init(name: layer.replacingOccurrences(of: "angle_layer_", with: "hidden layer "),
+                                          points: Array(zip(x, a.numbers(layer)!)).map { ($0, $1) }))
+            }
+            chart.references = [(90, "90°")]
+            chart.yRange = 0...120
+            figures.append(("weight_angles.svg", chart.render()))
+        }
+        if let j = run.jacobian, !j.rows.isEmpty {
+            var chart = SVGChart(title: "Theorem 1: largest eigenvalue of (I − U)ᵀ(I − U)", xLabel: "epoch", yLabel: "largest eigenvalue")
+            let x = run.progress(j, imageColumn: "image")
+            chart.series.append(.init(name: "U = mean J_β J_γ", points: Array(zip(x, j.numbers("max_eigenvalue")!)).map { ($0, $1) }))
+            chart.series.append(.init(name: "U = k_D W Y", points: Array(zip(x, j.numbers("max_eigenvalue_weights")!)).map { ($0, $1) }, dashed: true))
+            chart.references = [(1, "1 (Theorem 1's bound)")]
+            figures.append(("jacobian.svg", chart.render()))
+        }
+        if let a = run.layerAccuracy, let layers = a.column("layer"), !layers.isEmpty {
+            var chart = SVGChart(title: "Linear read-out accuracy of each layer", xLabel: "epoch", yLabel: "test accuracy (%)")
+            let epochs = a.numbers("epoch")!, values = a.numbers("accuracy_percent")!
+            var names: [String] = []
+            for name in layers where !names.contains(name) { names.append(name) }
+            for name in names {
+                let points = layers.indices.filter { layers[$0] == name }.map { (epochs[$0], values[$0]) }
+                chart.series.append(.init(name: name == "network" ? "network's own output" : "read-out: " + name.replacingOccurrences(of: "_", with: " "),
+                                          points: points, dashed: name == "network"))
+            }
+            figures.append(("layer_accuracy.svg", chart.render()))
+        }
+        if let (epoch, url) = latestFirstLayerWeights(run.directory), let w = try? NPY.read(path: url.path),
+           let svg = ReceptiveFields.svg(weights: w, title: "Receptive fields of hidden layer 0 (\(epoch == 0 ? "initial" : "epoch \(epoch)"), first \(min(100, w.shape.first ?? 0)) neurons)") {
+            figures.append(("receptive_fields.svg", svg))
+        }
+        return figures
+    }
+
+    /// `epoch_<k>_W_0.npy` with the largest k (or `initial_W_0.npy`, as epoch 0).
+    static func latestFirstLayerWeights(_ directory: URL) -> (Int, URL)? {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var best: (Int, URL)? = files.contains("initial_W_0.npy") ? (0, directory.appendingPathComponent("initial_W_0.npy")) : nil
+        for file in files where file.hasPrefix("epoch_") && file.hasSuffix("_W_0.npy") {
+            if let k = Int(file.dropFirst(6).dropLast(8)), k >= (best?.0 ?? -1) {
+                best = (k, directory.appendingPathComponent(file))
+            }
+        }
+        return best
+    }
+
+    /// Writes every run's figures and `index.html`; returns the summary table.
+    @discardableResult
+    public static func write(_ runs: [RunSummary]) throws -> String {
+        let table = summaryTable(runs)
+        for index in runs.indices {
+            let figures = figures(for: index, of: runs)
+            for (name, svg) in figures {
+                try AtomicFile.write(Data(svg.utf8), to: runs[index].directory.appendingPathComponent(name))
+            }
+            let html = page(run: runs[index], all: runs, figures: figures.map(\.0))
+            try AtomicFile.write(Data(html.utf8), to: runs[index].directory.appendingPathComponent("index.html"))
+        }
+        return table
+    }
+
+    static func page(run: RunSummary, all runs: [RunSummary], figures: [String]) -> String {
+        func pct(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0) } ?? "–" }
+        var rows = ""
+        for r in runs {
+            let angles = r.finalUpdateAngles.map { String(format: "%.1f°", $0) }.joined(separator: ", ")
+            let style = r.directory == run.directory ? " class=\"this\"" : ""
+            rows += "<tr\(style)><td>\(escape(r.name))</td><td>\(escape(r.configSummary))</td><td>\(r.testErrors.count)</td><td>\(pct(r.finalTestError))</td><td>\(pct(r.bestTestError))</td><td>\(angles.isEmpty ? "–" : angles)</td></tr>\n"
+        }
+        var epochRows = ""
+        if let m = run.metrics {
+            for row in m.rows { epochRows += "<tr>" + row.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }
+        }
+        let captions: [String: String] = [
+            "test_error.svg": "Test error on the full test set after each epoch (points), and the quick tests of 100 random test images during training (dashed).",
+            "loss.svg": "The output-layer loss, averaged over blocks of 100 training images.",
+            "update_angles.svg": "Angle between each hidden layer's segregated-dendrite error E and the backpropagated error E_bp. Below 90° means the update points downhill on the true gradient; the paper reports ≈90° at first, then ≈65–70° (spiking).",
+            "weight_angles.svg": "Angle between the feedback weights Y and the transposed forward weights they stand in for: feedback alignment makes it fall below 90°.",
+            "jacobian.svg": "Theorem 1's condition: the hidden updates follow the gradient when this eigenvalue is below 1. The paper: it falls below 1 within the first epoch.",
+            "layer_accuracy.svg": "Test accuracy of a linear read-out (ridge least squares, one-vs-rest) of each layer's mean firing rates, fitted on training images, and the network's own accuracy.",
+            "receptive_fields.svg": "Input weights of the first hidden layer's neurons, as 28×28 images.",
+        ]
+        let figureHTML = figures.map { name in
+            "<figure><img src=\"\(name)\" alt=\"\(name)\"><figcaption>\(escape(captions[name] ?? ""))</figcaption></figure>"
+        }.joined(separator: "\n")
+        return """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(run.name)) – Dendrites run</title>
+        <style>
+        body { font-family: Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1500px; color: #222; }
+        table { border-collapse: collapse; margin: 8px 0 20px; font-size: 14px; }
+        th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
+        th { background: #f2f2f2; } tr.this td { background: #fff8dc; }
+        .figures { display: flex; flex-wrap: wrap; gap: 16px; }
+        figure { margin: 0; width: 720px; } figure img { width: 100%; border: 1px solid #ddd; }
+        figcaption { font-size: 13px; color: #444; margin-top: 4px; }
+        pre { background: #f7f7f7; padding: 10px; font-size: 12px; max-height: 420px; overflow: auto; }
+        </style></head><body>
+        <h1>\(escape(run.name))</h1>
+        <p>\(escape(run.configSummary))</p>
+        <h2>Summary</h2>
+        <table><tr><th>run</th><th>configuration</th><th>epochs</th><th>final test error</th><th>best test error</th><th>final update angle (per hidden layer)</th></tr>
+        \(rows)</table>
+        <h2>Epochs</h2>
+        <table><tr>\((run.metrics?.header ?? []).map { "<th>\(escape($0))</th>" }.joined())</tr>
+        \(epochRows)</table>
+        <h2>Figures</h2>
+        <div class="figures">
+        \(figureHTML)
+        </div>
+        <h2>Configuration (config.json)</h2>
+        <pre>\(escape(run.configText))</pre>
+        </body></html>
+
+        """
+    }
+}

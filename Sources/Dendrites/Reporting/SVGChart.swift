@@ -1,0 +1,147 @@
+import Foundation
+
+/// A dependency-free SVG line chart: axes with "nice" ticks, labels, a legend, optional
+/// horizontal reference lines. Each series is drawn as a `<polyline class="series">` (with
+/// markers when it has few points) inside a `<g class="series" data-name="…">`, so that tests
+/// and scripts can find it.
+public struct SVGChart {
+    public struct Series {
+        public var name: String
+        public var points: [(x: Double, y: Double)]
+        public var dashed = false
+        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
+            self.name = name
+            self.points = points.filter { $0.x.isFinite && $0.y.isFinite }
+            self.dashed = dashed
+        }
+    }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series] = []
+    /// Horizontal reference lines (value, label), e.g. 90° or an eigenvalue of 1.
+    public var references: [(y: Double, label: String)] = []
+    /// Fixed y range, if wanted; otherwise from the data (and the references).
+    public var yRange: ClosedRange<Double>? = nil
+    public var width = 720.0
+    public var height = 420.0
+
+    public init(title: String, xLabel: String, yLabel: String) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+    }
+
+    public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
+
+    public func render() -> String {
+        let left = 72.0, right = 190.0, top = 44.0, bottom = 58.0
+        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        let xs = series.flatMap { $0.points.map(\.x) }
+        var ys = series.flatMap { $0.points.map(\.y) }
+        ys += references.map(\.y)
+        var xMin = xs.min() ?? 0, xMax = xs.max() ?? 1
+        if xMax - xMin < 1e-12 { xMin -= 0.5; xMax += 0.5 }
+        var yMin = yRange?.lowerBound ?? (ys.min() ?? 0), yMax = yRange?.upperBound ?? (ys.max() ?? 1)
+        if yMax - yMin < 1e-12 { yMin -= max(abs(yMin) * 0.1, 0.5); yMax += max(abs(yMax) * 0.1, 0.5) }
+        let xTicks = SVGChart.niceTicks(xMin, xMax)
+        let yTicks = SVGChart.niceTicks(yMin, yMax)
+        if yRange == nil { yMin = min(yMin, yTicks.first!); yMax = max(yMax, yTicks.last!) }
+        xMin = min(xMin, xTicks.first!); xMax = max(xMax, xTicks.last!)
+        func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotWidth }
+        func py(_ y: Double) -> Double { top + (1 - (y - yMin) / (yMax - yMin)) * plotHeight }
+
+        var out = """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(f(width))" height="\(f(height))" viewBox="0 0 \(f(width)) \(f(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+        <rect width="100%" height="100%" fill="white"/>
+        <text class="title" x="\(f(left + plotWidth / 2))" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(escape(title))</text>
+
+        """
+        // Grid and ticks.
+        out += "<g class=\"axes\" stroke=\"#000\" stroke-width=\"1\">\n"
+        for t in xTicks where t >= xMin - 1e-9 && t <= xMax + 1e-9 {
+            out += "<line x1=\"\(f(px(t)))\" y1=\"\(f(top))\" x2=\"\(f(px(t)))\" y2=\"\(f(top + plotHeight))\" stroke=\"#e5e5e5\"/>\n"
+            out += "<line x1=\"\(f(px(t)))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(px(t)))\" y2=\"\(f(top + plotHeight + 5))\"/>\n"
+        }
+        for t in yTicks where t >= yMin - 1e-9 && t <= yMax + 1e-9 {
+            out += "<line x1=\"\(f(left))\" y1=\"\(f(py(t)))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(py(t)))\" stroke=\"#e5e5e5\"/>\n"
+            out += "<line x1=\"\(f(left - 5))\" y1=\"\(f(py(t)))\" x2=\"\(f(left))\" y2=\"\(f(py(t)))\"/>\n"
+        }
+        out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\"/>\n</g>\n"
+        out += "<g class=\"tick-labels\" fill=\"#222\">\n"
+        for t in xTicks where t >= xMin - 1e-9 && t <= xMax + 1e-9 {
+            out += "<text class=\"xtick\" x=\"\(f(px(t)))\" y=\"\(f(top + plotHeight + 19))\" text-anchor=\"middle\">\(SVGChart.tickLabel(t, xTicks))</text>\n"
+        }
+        for t in yTicks where t >= yMin - 1e-9 && t <= yMax + 1e-9 {
+            out += "<text class=\"ytick\" x=\"\(f(left - 8))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(SVGChart.tickLabel(t, yTicks))</text>\n"
+        }
+        out += "</g>\n"
+        out += "<text class=\"xlabel\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 14))\" text-anchor=\"middle\" font-size=\"13\">\(escape(xLabel))</text>\n"
+        out += "<text class=\"ylabel\" x=\"18\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 18 \(f(top + plotHeight / 2)))\">\(escape(yLabel))</text>\n"
+        // Reference lines.
+        for r in references where r.y >= yMin && r.y <= yMax {
+            out += "<g class=\"reference\" data-value=\"\(r.y)\"><line x1=\"\(f(left))\" y1=\"\(f(py(r.y)))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(py(r.y)))\" stroke=\"#555\" stroke-dasharray=\"6 4\"/>"
+            out += "<text x=\"\(f(left + plotWidth - 4))\" y=\"\(f(py(r.y) - 5))\" text-anchor=\"end\" fill=\"#555\">\(escape(r.label))</text></g>\n"
+        }
+        // Series, clipped to the plot.
+        out += "<defs><clipPath id=\"plot\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\"/></clipPath></defs>\n"
+        for (k, s) in series.enumerated() {
+            let color = SVGChart.palette[k % SVGChart.palette.count]
+            out += "<g class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(s.points.count)\" clip-path=\"url(#plot)\">\n"
+            let coordinates = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+            let dash = s.dashed ? " stroke-dasharray=\"5 3\"" : ""
+            out += "<polyline class=\"series\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dash) points=\"\(coordinates)\"/>\n"
+            if s.points.count <= 40 {
+                for p in s.points { out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.2\" fill=\"\(color)\"/>\n" }
+            }
+            out += "</g>\n"
+        }
+        // Legend.
+        out += "<g class=\"legend\">\n"
+        for (k, s) in series.enumerated() {
+            let color = SVGChart.palette[k % SVGChart.palette.count]
+            let y = top + 8 + Double(k) * 20
+            let dash = s.dashed ? " stroke-dasharray=\"5 3\"" : ""
+            out += "<line x1=\"\(f(left + plotWidth + 14))\" y1=\"\(f(y))\" x2=\"\(f(left + plotWidth + 38))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>"
+            out += "<text x=\"\(f(left + plotWidth + 44))\" y=\"\(f(y + 4))\">\(escape(SVGChart.shorten(s.name, 22)))</text>\n"
+        }
+        if series.isEmpty {
+            out += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" fill=\"#888\">no data</text>\n"
+        }
+        out += "</g>\n</svg>\n"
+        return out
+    }
+
+    /// Round tick values (steps of 1, 2 or 5 × 10^k) covering [low, high], about 5 of them.
+    public static func niceTicks(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
+        let span = max(high - low, 1e-12)
+        let raw = span / Double(count)
+        let magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        let first = floor(low / step + 1e-9) * step
+        var ticks: [Double] = []
+        var t = first
+        while t <= high + step * 0.999 && ticks.count < 50 {
+            ticks.append(abs(t) < step * 1e-9 ? 0 : t)
+            t += step
+        }
+        return ticks
+    }
+
+    static func tickLabel(_ value: Double, _ ticks: [Double]) -> String {
+        let step = ticks.count > 1 ? abs(ticks[1] - ticks[0]) : 1
+        let decimals = max(0, min(6, Int(ceil(-log10(step) - 1e-9))))
+        let d = step * pow(10, Double(decimals))
+        let extra = abs(d - d.rounded()) > 1e-6 ? 1 : 0
+        return String(format: "%.\(decimals + extra)f", value)
+    }
+
+    static func shorten(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+    private func f(_ x: Double) -> String { String(format: "%.1f", x) }
+}
+
+func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}

@@ -1,0 +1,209 @@
+import Foundation
+import Testing
+import Dendrites
+
+@Suite("Measurements: angles, eigenvalues, the Jacobian condition, read-outs")
+struct MeasurementTests {
+    @Test func anglesOfHandComputedVectors() {
+        #expect(abs(Angles.degrees([1, 2, 3], [2, 4, 6])) < 1e-6)
+        #expect(abs(Angles.degrees([1, 0, 0], [0, 3, 0]) - 90) < 1e-12)
+        #expect(abs(Angles.degrees([1, -2], [-3, 6]) - 180) < 1e-6)
+        #expect(abs(Angles.degrees([1, 0], [1, 1]) - 45) < 1e-12)
+        // cos θ = 32 / (√14 √77)
+        let expected = acos(32 / (14.0.squareRoot() * 77.0.squareRoot())) * 180 / .pi
+        #expect(abs(Angles.degrees([1, 2, 3], [4, 5, 6]) - expected) < 1e-12)
+        #expect(abs(expected - 12.933154491899135) < 1e-9)
+        #expect(Angles.degrees([0, 0], [1, 2]).isNaN)
+        // Matrices are compared as flattened vectors.
+        let a = Matrix<Double>(rows: 2, columns: 2, values: [1, 0, 0, 0])
+        let b = Matrix<Double>(rows: 2, columns: 2, values: [0, 0, 0, 1])
+        #expect(abs(Angles.degrees(a, b) - 90) < 1e-12)
+    }
+
+    @Test(arguments: [FeedbackWiring.broadcast, .layerwise])
+    func weightAngleIsZeroForSymmetricFeedback(wiring: FeedbackWiring) {
+        var configuration = NetworkConfiguration(hiddenSizes: [40, 25], inputSize: 60, classCount: 10, feedbackWiring: wiring)
+        var generator = Xoshiro256(seed: 5)
+        // Random feedback first; then the same network made symmetric.
+        var weights: NetworkWeights<Double> = WeightInitialization(maximumRate: 0.2).makeWeights(for: configuration, using: &generator)
+        configuration.variants.symmetric = true
+        let random = Angles.weightAngles(weights: weights, wiring: wiring)
+        #expect(random.count == 2 && random.allSatisfy { $0 > 1 && $0 < 179 }, "\(random)")
+        FeedbackPathway.makeSymmetric(&weights, configuration: configuration, using: &generator)
+        let angles = Angles.weightAngles(weights: weights, wiring: wiring)
+        #expect(angles.count == 2)
+        for angle in angles { #expect(abs(angle) < 1e-5) }
+    }
+
+    @Test func eigenvaluesOfKnownMatrices() throws {
+        let diagonal = Matrix<Double>(rows: 3, columns: 3, values: [3, 0, 0, 0, -1, 0, 0, 0, 2])
+        #expect(try SymmetricEigen.eigenvalues(diagonal) == [-1, 2, 3])
+        let pair = Matrix<Double>(rows: 2, columns: 2, values: [2, 1, 1, 2])
+        let values = try SymmetricEigen.eigenvalues(pair)
+        #expect(abs(values[0] - 1) < 1e-12 && abs(values[1] - 3) < 1e-12)
+        // [[4,1,2],[1,3,0],[2,0,5]]: characteristic polynomial λ³ − 12λ² + 42λ − 43.
+        let general = Matrix<Double>(rows: 3, columns: 3, values: [4, 1, 2, 1, 3, 0, 2, 0, 5])
+        let (w, vectors) = try SymmetricEigen.decompose(general, vectors: true)
+        for lambda in w {
+            #expect(abs(lambda * lambda * lambda - 12 * lambda * lambda + 42 * lambda - 43) < 1e-9)
+        }
+        #expect(abs(w.reduce(0, +) - 12) < 1e-12)
+        // A v = λ v for each eigenvector (a column), and unit length.
+        let v = try #require(vectors)
+        for k in 0..<3 {
+            let column = (0..<3).map { v[$0, k] }
+            let av = general.applied(to: column)
+            for i in 0..<3 { #expect(abs(av[i] - w[k] * column[i]) < 1e-10) }
+            #expect(abs(column.map { $0 * $0 }.reduce(0, +) - 1) < 1e-12)
+        }
+        // A random symmetric matrix Q diag(λ) Qᵀ with known spectrum (Q from a Householder reflection).
+        let n = 6
+        var generator = Xoshiro256(seed: 11)
+        let u = (0..<n).map { _ in generator.standardNormal() }
+        let norm2 = u.map { $0 * $0 }.reduce(0, +)
+        let q = Matrix<Double>(rows: n, columns: n) { r, c in (r == c ? 1 : 0) - 2 * u[r] * u[c] / norm2 }
+        let spectrum: [Double] = [-2.5, -0.1, 0, 0.7, 1.9, 8.25]
+        let d = Matrix<Double>(rows: n, columns: n) { r, c in r == c ? spectrum[r] : 0 }
+        let a = q.multiplied(by: d).multiplied(by: q.transposed)
+        let found = try SymmetricEigen.eigenvalues(a)
+        for (x, y) in zip(found, spectrum) { #expect(abs(x - y) < 1e-10) }
+        #expect(abs(try SymmetricEigen.largestEigenvalue(a) - 8.25) < 1e-10)
+    }
+
+    @Test func jacobianCondition() throws {
+        // U = 0: (I − U)ᵀ(I − U) = I; U = I: 0; U = 0.5 I: 0.25.
+        #expect(abs(try JacobianCondition.largestEigenvalue(of: Matrix(rows: 3, columns: 3)) - 1) < 1e-12)
+        let identity = Matrix<Double>(rows: 3, columns: 3) { r, c in r == c ? 1 : 0 }
+        #expect(abs(try JacobianCondition.largestEigenvalue(of: identity)) < 1e-12)
+        let half = Matrix<Double>(rows: 3, columns: 3) { r, c in r == c ? 0.5 : 0 }
+        #expect(abs(try JacobianCondition.largestEigenvalue(of: half) - 0.25) < 1e-12)
+        // Not symmetric: U = [[0, 2], [0, 0]]: (I−U)ᵀ(I−U) = [[1, −2], [−2, 5]], λ_max = 3 + 2√2.
+        let shear = Matrix<Double>(rows: 2, columns: 2, values: [0, 2, 0, 0])
+        #expect(abs(try JacobianCondition.largestEigenvalue(of: shear) - (3 + 2 * 2.0.squareRoot())) < 1e-12)
+
+        // J_β J_γ by hand for a 2-output, 3-hidden network.
+        let w = Matrix<Double>(rows: 2, columns: 3, values: [0.5, -1, 2, 1.5, 0.25, -0.75])
+        let y = Matrix<Double>(rows: 3, columns: 2, values: [1, -2, 0.5, 3, -1, 0.25])
+        let c: [Double] = [0.3, -1.2]
+        let (kD, rMax) = (0.6 / 0.7, 0.2)
+        func s(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+        func ds(_ x: Double) -> Double { s(x) * (1 - s(x)) }
+        let rates = c.map { rMax * s($0) }
+        let u = JacobianCondition.product(outputSomatic: c, outputWeights: w, feedback: y, dendriticCoupling: kD, maximumRate: rMax)
+        for i in 0..<2 {
+            for j in 0..<2 {
+                var sum = 0.0
+                for k in 0..<3 {
+                    let drive = y[k, 0] * rates[0] + y[k, 1] * rates[1]
+                    sum += rMax * ds(c[i]) * kD * w[i, k] * ds(drive) * y[k, j]
+                }
+                #expect(abs(u[i, j] - sum) < 1e-15)
+            }
+        }
+        let uw = JacobianCondition.weightProduct(outputWeights: w, feedback: y, dendriticCoupling: kD)
+        #expect(abs(uw[0, 1] - kD * (0.5 * -2 + -1 * 3 + 2 * 0.25)) < 1e-14)
+    }
+
+    @Test func readoutSeparatesLinearlySeparableData() throws {
+        // Five classes, each a Gaussian blob around its own corner in 30 dimensions.
+        var generator = Xoshiro256(seed: 3)
+        func sample(_ count: Int) -> (Matrix<Double>, [Int]) {
+            var values: [Double] = []
+            var labels: [Int] = []
+            for n in 0..<count {
+                let label = n % 5
+                labels.append(label)
+                for d in 0..<30 { values.append((d % 5 == label ? 3 : 0) + 0.5 * generator.standardNormal()) }
+            }
+            return (Matrix(rows: count, columns: 30, values: values), labels)
+        }
+        let (train, trainLabels) = sample(400)
+        let (test, testLabels) = sample(1000)
+        let readout = try LinearReadout(features: train, labels: trainLabels, classes: 5)
+        #expect(readout.accuracy(train, labels: trainLabels) == 100)
+        #expect(readout.accuracy(test, labels: testLabels) > 99)
+        // Constant features (SD 0) do not break it.
+        var padded = Matrix<Double>(rows: 400, columns: 31) { r, c in c == 30 ? 1 : train[r, c] }
+        padded[0, 30] = 1
+        #expect(try LinearReadout(features: padded, labels: trainLabels, classes: 5).accuracy(padded, labels: trainLabels) == 100)
+    }
+
+    @Test func rateModeRunRecordsMeasurements() throws {
+        let dir = try SharedPaths.temporaryDirectory().appendingPathComponent("run")
+        let network = NetworkConfiguration(hiddenSizes: [30, 20])
+        var training = TrainingOptions(learningRates: TrainingOptions.defaultLearningRates(hiddenLayers: 2))
+        training.imagesPerEpoch = 250
+        training.epochs = 2
+        training.quickTestInterval = 0
+        training.fullTestImages = 200
+        var spec = TrainingRunSpec(network: network, training: training, outputDirectory: dir)
+        spec.mode = .rate
+        spec.measurements.readoutImages = 300
+        try TrainingRun.run(spec, dataset: MNISTData.dataset, commandLine: [], observers: [])
+
+        func rows(_ name: String) throws -> [[String]] {
+            let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+            return text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        }
+        let angles = try rows("update_angles.csv")
+        #expect(angles[0] == ["epoch", "image", "angle_layer_0", "angle_layer_1"])
+        #expect(angles.count == 1 + 2 * 25)
+        #expect(angles[1][0...1] == ["1", "10"])
+        for row in angles.dropFirst() {
+            for value in row[2...] { let x = try #require(Double(value)); #expect(x >= 0 && x <= 180) }
+        }
+        let smoothed = try rows("update_angles_smoothed.csv")
+        #expect(smoothed[0] == ["epoch", "first_image", "last_image", "angle_layer_0", "angle_layer_1"])
+        #expect(smoothed.dropFirst().map { $0[0...2].joined(separator: ",") }
+                == ["1,1,100", "1,101,200", "1,201,250", "2,1,100", "2,101,200", "2,201,250"])
+        #expect(smoothed.dropFirst().allSatisfy { Double($0[4])! > 0 && Double($0[4])! < 180 })
+        let weightAngles = try rows("weight_angles.csv")
+        #expect(weightAngles.count == 1 + 2 * 2)
+        #expect(weightAngles[1][0...1] == ["1", "100"])
+        let jacobian = try rows("jacobian.csv")
+        #expect(jacobian[0] == ["epoch", "image", "max_eigenvalue", "max_eigenvalue_weights"])
+        #expect(jacobian.count == 1 + 2 * 2)
+        for row in jacobian.dropFirst() {
+            #expect(try #require(Double(row[2])) > 0)
+            #expect(try #require(Double(row[3])) > 0)
+        }
+        let accuracy = try rows("layer_accuracy.csv")
+        #expect(accuracy[0] == ["epoch", "layer", "accuracy_percent"])
+        #expect(accuracy.dropFirst().map { "\($0[0]),\($0[1])" }
+                == ["1,input", "1,hidden_0", "1,hidden_1", "1,output", "1,network",
+                    "2,input", "2,hidden_0", "2,hidden_1", "2,output", "2,network"])
+        for row in accuracy.dropFirst() {
+            let value = try #require(Double(row[2]))
+            #expect(value >= 0 && value <= 100)
+        }
+        // Even 300 training images give a linear read-out of the pixels well above chance.
+        #expect(try #require(Double(accuracy[1][2])) > 60)
+        let metrics = try rows("metrics.csv")
+        #expect(abs(Double(accuracy[5][2])! - (100 - Double(metrics[1][1])!)) < 1e-3)
+        let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: dir.appendingPathComponent("config.json")))
+        #expect(record.measurements?.readoutImages == 300)
+    }
+
+    @Test func spikingLayerPotentialsMatchOutputPotentials() throws {
+        let network = NetworkConfiguration(hiddenSizes: [15])
+        var generator = Xoshiro256(seed: 2)
+        let drawn: NetworkWeights<Double> = WeightInitialization(maximumRate: 0.2).makeWeights(for: network, using: &generator)
+        let weights: NetworkWeights<Float> = drawn.converted()
+        var options = SpikingOptions()
+        options.testLength = 60
+        options.testAveragingWindow = 40
+        let evaluator = SpikingEvaluator<Float>(configuration: network, options: options, threads: 2)
+        let images = MNISTData.dataset.test
+        let layers = evaluator.layerPotentials(images: images, indices: [0, 5, 9], weights: weights, seed: 4)
+        let outputs = evaluator.outputPotentials(images: images, indices: [0, 5, 9], weights: weights, seed: 4)
+        #expect(layers.count == 3)
+        for row in 0..<3 {
+            #expect(layers[row].count == 2 && layers[row][0].count == 15)
+            #expect(layers[row][1] == outputs[row])
+        }
+        let rates = LayerActivity.spikingMode(configuration: network, options: options, weights: weights,
+                                              images: images, indices: [0, 5, 9], seed: 4)
+        #expect(rates.map(\.columns) == [784, 15, 10])
+        #expect(rates[2].values.allSatisfy { $0 > 0 && $0 < 0.2 })
+    }
+}
