@@ -91,7 +91,7 @@ struct ReportTests {
         let testError = try SVGElements.parse(a.appendingPathComponent("test_error.svg"))
         #expect(testError.elements.first?.name == "svg")
         #expect(testError.series["run-a"] == 2 && testError.series["run-b"] == 2)
-        #expect(testError.series["1: quick tests (100 images)"] == 4)
+        #expect(testError.series["run-a (quick)"] == 4 && testError.series["run-b (quick)"] == 4)
         #expect(testError.texts.contains("Test error") && testError.texts.contains("epoch") && testError.texts.contains("test error (%)"))
         #expect(testError.elements.filter { $0.attributes["class"] == "ytick" }.count >= 3)
 
@@ -102,7 +102,10 @@ struct ReportTests {
         let weightAngles = try SVGElements.parse(a.appendingPathComponent("weight_angles.svg"))
         #expect(weightAngles.series == ["hidden layer 0": 6])
         let jacobian = try SVGElements.parse(a.appendingPathComponent("jacobian.svg"))
-        #expect(jacobian.series == ["U = mean J_β J_γ": 6, "U = k_D W Y": 6])
+        #expect(jacobian.series == ["100-image mean": 6])
+        #expect(jacobian.elements.contains { $0.attributes["class"] == "reference" && $0.attributes["data-value"] == "1.0" })
+        let jacobianWeights = try SVGElements.parse(a.appendingPathComponent("jacobian_weights.svg"))
+        #expect(jacobianWeights.series == ["U = k_D W Y": 6])
         let accuracy = try SVGElements.parse(b.appendingPathComponent("layer_accuracy.svg"))
         #expect(accuracy.series == ["read-out: input": 2, "read-out: hidden 0": 2, "read-out: hidden 1": 2,
                                     "read-out: output": 2, "network's own output": 2])
@@ -111,6 +114,8 @@ struct ReportTests {
         let fields = try SVGElements.parse(a.appendingPathComponent("receptive_fields.svg"))
         let image = try #require(fields.elements.first { $0.name == "image" })
         #expect(image.attributes["data-neurons"] == "20")
+        // The weights, and their change since initialization.
+        #expect(fields.elements.filter { $0.name == "image" }.count == 2)
         #expect(image.attributes["href"]?.hasPrefix("data:image/png;base64,iVBORw0KGgo") == true)
         #expect(fields.texts.contains { $0.contains("epoch 2") })
 

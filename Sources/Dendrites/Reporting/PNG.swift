@@ -50,29 +50,61 @@ extension Data {
 
 /// The receptive fields of the first hidden layer: the rows of W_0 (n_0 × pixels), each shown
 /// as a rows × columns image on its own symmetric color scale (blue negative, white zero, red
-/// positive), in a grid, as one embedded PNG inside an SVG with a title.
+/// positive), in a grid, as an embedded PNG inside an SVG with a title. With the initial weights,
+/// a second grid shows what training changed, W_0 − W_0(initial), where learned structure shows
+/// long before it dominates the random initial weights.
 public enum ReceptiveFields {
-    public static func svg(weights w: NPYArray, imageRows: Int = 28, imageColumns: Int = 28, neurons: Int = 100,
-                           title: String) -> String? {
+    public static func svg(weights w: NPYArray, initial: NPYArray? = nil, imageRows: Int = 28, imageColumns: Int = 28,
+                           neurons: Int = 100, title: String) -> String? {
         guard w.shape.count == 2, w.shape[1] == imageRows * imageColumns, w.shape[0] > 0 else { return nil }
         let count = min(neurons, w.shape[0])
+        var panels: [(label: String, values: [Double], centered: Bool)] = [("weights (minus each neuron's mean)", w.values, true)]
+        if let initial, initial.shape == w.shape, initial.values != w.values {
+            panels.append(("change since initialization", zip(w.values, initial.values).map { $0 - $1 }, false))
+        }
         let gridColumns = Int(Double(count).squareRoot().rounded(.up))
         let gridRows = (count + gridColumns - 1) / gridColumns
         let gap = 2
         let width = gridColumns * (imageColumns + gap) + gap
         let height = gridRows * (imageRows + gap) + gap
+        let scale = max(1, 420 / width)
+        let (w2, h2) = (width * scale, height * scale)
+        let total = panels.count * (w2 + 20) + 20, totalHeight = h2 + 90
+        var body = ""
+        for (p, panel) in panels.enumerated() {
+            let png = grid(panel.values, count: count, gridColumns: gridColumns, width: width, height: height,
+                           imageRows: imageRows, imageColumns: imageColumns, gap: gap, centered: panel.centered)
+                .base64EncodedString()
+            let x = 20 + p * (w2 + 20)
+            body += """
+            <text x="\(x + w2 / 2)" y="52" text-anchor="middle" font-size="13">\(escape(panel.label))</text>
+            <image class="receptive-fields" data-neurons="\(count)" x="\(x)" y="62" width="\(w2)" height="\(h2)" style="image-rendering: pixelated" preserveAspectRatio="none" xlink:href="data:image/png;base64,\(png)" href="data:image/png;base64,\(png)"/>
+
+            """
+        }
+        return """
+        <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="\(total)" height="\(totalHeight)" viewBox="0 0 \(total) \(totalHeight)" font-family="Helvetica, Arial, sans-serif" font-size="12">
+        <rect width="100%" height="100%" fill="white"/>
+        <text class="title" x="\(total / 2)" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(escape(title))</text>
+        \(body)<text x="\(total / 2)" y="\(h2 + 82)" text-anchor="middle" fill="#444">one tile per neuron, each on its own scale: red positive, blue negative</text>
+        </svg>
+
+        """
+    }
+
+    static func grid(_ values: [Double], count: Int, gridColumns: Int, width: Int, height: Int,
+                     imageRows: Int, imageColumns: Int, gap: Int, centered: Bool) -> Data {
         var rgb = [UInt8](repeating: 255, count: width * height * 3)
         let pixels = imageRows * imageColumns
         for k in 0..<count {
-            let row = Array(w.values[(k * pixels)..<((k + 1) * pixels)])
-            let mean = row.reduce(0, +) / Double(pixels)
-            // Center on the neuron's mean weight; the scale is its largest deviation.
-            let limit = max(row.map { abs($0 - mean) }.max() ?? 1, 1e-12)
+            let row = Array(values[(k * pixels)..<((k + 1) * pixels)])
+            let center = centered ? row.reduce(0, +) / Double(pixels) : 0
+            let limit = max(row.map { abs($0 - center) }.max() ?? 1, 1e-12)
             let x0 = gap + (k % gridColumns) * (imageColumns + gap)
             let y0 = gap + (k / gridColumns) * (imageRows + gap)
             for r in 0..<imageRows {
                 for c in 0..<imageColumns {
-                    let v = max(-1, min(1, (row[r * imageColumns + c] - mean) / limit))
+                    let v = max(-1, min(1, (row[r * imageColumns + c] - center) / limit))
                     let color: (Double, Double, Double) = v >= 0 ? (1, 1 - v, 1 - v) : (1 + v, 1 + v, 1)
                     let o = ((y0 + r) * width + x0 + c) * 3
                     rgb[o] = UInt8((color.0 * 255).rounded())
@@ -81,18 +113,6 @@ public enum ReceptiveFields {
                 }
             }
         }
-        let png = PNG.encode(width: width, height: height, rgb: rgb).base64EncodedString()
-        let scale = max(1, 600 / width)
-        let (w2, h2) = (width * scale, height * scale)
-        let total = w2 + 40, totalHeight = h2 + 70
-        return """
-        <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="\(total)" height="\(totalHeight)" viewBox="0 0 \(total) \(totalHeight)" font-family="Helvetica, Arial, sans-serif" font-size="12">
-        <rect width="100%" height="100%" fill="white"/>
-        <text class="title" x="\(total / 2)" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(escape(title))</text>
-        <image class="receptive-fields" data-neurons="\(count)" x="20" y="40" width="\(w2)" height="\(h2)" style="image-rendering: pixelated" preserveAspectRatio="none" xlink:href="data:image/png;base64,\(png)" href="data:image/png;base64,\(png)"/>
-        <text x="\(total / 2)" y="\(h2 + 60)" text-anchor="middle" fill="#444">each tile: one neuron's input weights minus their mean; red positive, blue negative</text>
-        </svg>
-
-        """
+        return PNG.encode(width: width, height: height, rgb: rgb)
     }
 }

@@ -128,7 +128,7 @@ public struct ReportError: Error, CustomStringConvertible {
 public enum RunReport {
     /// The figure files `write` creates in a run directory (those with data).
     public static let figureNames = ["test_error.svg", "loss.svg", "update_angles.svg", "weight_angles.svg",
-                                     "jacobian.svg", "layer_accuracy.svg", "receptive_fields.svg"]
+                                     "jacobian.svg", "jacobian_weights.svg", "layer_accuracy.svg", "receptive_fields.svg"]
 
     /// The plain-text summary table of the runs.
     public static func summaryTable(_ runs: [RunSummary]) -> String {
@@ -153,19 +153,22 @@ public enum RunReport {
         var figures: [(String, String)] = []
 
         var testError = SVGChart(title: "Test error", xLabel: "epoch", yLabel: "test error (%)")
+        testError.includeZero = true
         for (k, r) in runs.enumerated() {
             let label = runs.count == 1 ? "full test" : r.name
-            testError.series.append(.init(name: label, points: r.testErrors.map { ($0.epoch, $0.error) }))
+            let color = SVGChart.palette[k % SVGChart.palette.count]
+            testError.series.append(.init(name: label, points: r.testErrors.map { ($0.epoch, $0.error) }, color: color))
             if let q = r.quickTests, let errors = q.numbers("test_error_percent"), !errors.isEmpty {
                 let x = r.progress(q, imageColumn: "image")
-                testError.series.append(.init(name: (runs.count == 1 ? "" : "\(k + 1): ") + "quick tests (100 images)",
-                                              points: Array(zip(x, errors)).map { ($0, $1) }, dashed: true))
+                testError.series.append(.init(name: runs.count == 1 ? "quick tests" : "\(r.name) (quick)",
+                                              points: Array(zip(x, errors)).map { ($0, $1) }, dashed: true, color: color))
             }
         }
         figures.append(("test_error.svg", testError.render()))
 
         if let l = run.losses, let loss = l.numbers("mean_loss"), !loss.isEmpty {
             var chart = SVGChart(title: "Output loss (mean over 100 images)", xLabel: "epoch", yLabel: "loss")
+            chart.includeZero = true
             chart.series.append(.init(name: "output loss", points: Array(zip(run.progress(l, imageColumn: "last_image"), loss)).map { ($0, $1) }))
             figures.append(("loss.svg", chart.render()))
         }
@@ -192,15 +195,22 @@ public enum RunReport {
             figures.append(("weight_angles.svg", chart.render()))
         }
         if let j = run.jacobian, !j.rows.isEmpty {
-            var chart = SVGChart(title: "Theorem 1: largest eigenvalue of (I − U)ᵀ(I − U)", xLabel: "epoch", yLabel: "largest eigenvalue")
+            var chart = SVGChart(title: "Theorem 1: largest eigenvalue of (I − U)ᵀ(I − U), U = mean J_β J_γ", xLabel: "epoch", yLabel: "largest eigenvalue")
             let x = run.progress(j, imageColumn: "image")
-            chart.series.append(.init(name: "U = mean J_β J_γ", points: Array(zip(x, j.numbers("max_eigenvalue")!)).map { ($0, $1) }))
-            chart.series.append(.init(name: "U = k_D W Y", points: Array(zip(x, j.numbers("max_eigenvalue_weights")!)).map { ($0, $1) }, dashed: true))
-            chart.references = [(1, "1 (Theorem 1's bound)")]
+            chart.series.append(.init(name: "100-image mean", points: Array(zip(x, j.numbers("max_eigenvalue")!)).map { ($0, $1) }))
+            chart.references = [(1, "1 (Theorem 1)")]
+            chart.includeZero = true
             figures.append(("jacobian.svg", chart.render()))
+            // The weights-only product has no σ' factors, so its scale differs by orders of magnitude.
+            var weightsChart = SVGChart(title: "Largest eigenvalue of (I − U)ᵀ(I − U), U = k_D W^out Y", xLabel: "epoch", yLabel: "largest eigenvalue (log scale)")
+            weightsChart.series.append(.init(name: "U = k_D W Y", points: Array(zip(x, j.numbers("max_eigenvalue_weights")!)).map { ($0, $1) }))
+            weightsChart.references = [(1, "1")]
+            weightsChart.logY = true
+            figures.append(("jacobian_weights.svg", weightsChart.render()))
         }
         if let a = run.layerAccuracy, let layers = a.column("layer"), !layers.isEmpty {
             var chart = SVGChart(title: "Linear read-out accuracy of each layer", xLabel: "epoch", yLabel: "test accuracy (%)")
+            chart.integerX = true
             let epochs = a.numbers("epoch")!, values = a.numbers("accuracy_percent")!
             var names: [String] = []
             for name in layers where !names.contains(name) { names.append(name) }
@@ -212,7 +222,7 @@ public enum RunReport {
             figures.append(("layer_accuracy.svg", chart.render()))
         }
         if let (epoch, url) = latestFirstLayerWeights(run.directory), let w = try? NPY.read(path: url.path),
-           let svg = ReceptiveFields.svg(weights: w, title: "Receptive fields of hidden layer 0 (\(epoch == 0 ? "initial" : "epoch \(epoch)"), first \(min(100, w.shape.first ?? 0)) neurons)") {
+           let svg = ReceptiveFields.svg(weights: w, initial: try? NPY.read(path: run.directory.appendingPathComponent("initial_W_0.npy").path), title: "Receptive fields of hidden layer 0 (\(epoch == 0 ? "initial" : "epoch \(epoch)"), first \(min(100, w.shape.first ?? 0)) neurons)") {
             figures.append(("receptive_fields.svg", svg))
         }
         return figures
@@ -263,6 +273,7 @@ public enum RunReport {
             "update_angles.svg": "Angle between each hidden layer's segregated-dendrite error E and the backpropagated error E_bp. Below 90° means the update points downhill on the true gradient; the paper reports ≈90° at first, then ≈65–70° (spiking).",
             "weight_angles.svg": "Angle between the feedback weights Y and the transposed forward weights they stand in for: feedback alignment makes it fall below 90°.",
             "jacobian.svg": "Theorem 1's condition: the hidden updates follow the gradient when this eigenvalue is below 1. The paper: it falls below 1 within the first epoch.",
+            "jacobian_weights.svg": "The same eigenvalue with U = k_D W^out Y^{L−1}, the weights alone (no σ' factors, hence its much larger scale); log scale.",
             "layer_accuracy.svg": "Test accuracy of a linear read-out (ridge least squares, one-vs-rest) of each layer's mean firing rates, fitted on training images, and the network's own accuracy.",
             "receptive_fields.svg": "Input weights of the first hidden layer's neurons, as 28×28 images.",
         ]

@@ -9,10 +9,13 @@ public struct SVGChart {
         public var name: String
         public var points: [(x: Double, y: Double)]
         public var dashed = false
-        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
+        /// A CSS color; by default the palette's, in series order.
+        public var color: String? = nil
+        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, color: String? = nil) {
             self.name = name
             self.points = points.filter { $0.x.isFinite && $0.y.isFinite }
             self.dashed = dashed
+            self.color = color
         }
     }
 
@@ -24,6 +27,12 @@ public struct SVGChart {
     public var references: [(y: Double, label: String)] = []
     /// Fixed y range, if wanted; otherwise from the data (and the references).
     public var yRange: ClosedRange<Double>? = nil
+    /// The y axis starts at 0 (when the data are positive).
+    public var includeZero = false
+    /// A logarithmic y axis (non-positive values are left out), ticks at powers of 10.
+    public var logY = false
+    /// x ticks on whole numbers only (epochs).
+    public var integerX = false
     public var width = 720.0
     public var height = 420.0
 
@@ -38,15 +47,30 @@ public struct SVGChart {
     public func render() -> String {
         let left = 72.0, right = 190.0, top = 44.0, bottom = 58.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
+        // On a log axis every y below is log10(y).
+        let logY = self.logY
+        func ty(_ y: Double) -> Double { logY ? (y > 0 ? log10(y) : .nan) : y }
+        let series = self.series.map { s in
+            Series(name: s.name, points: s.points.map { ($0.x, ty($0.y)) }, dashed: s.dashed, color: s.color)
+        }
+        let references = self.references.map { (y: ty($0.y), label: $0.label) }
         let xs = series.flatMap { $0.points.map(\.x) }
         var ys = series.flatMap { $0.points.map(\.y) }
-        ys += references.map(\.y)
+        ys += references.map(\.y).filter(\.isFinite)
+        if includeZero && !logY { ys.append(0) }
         var xMin = xs.min() ?? 0, xMax = xs.max() ?? 1
-        if xMax - xMin < 1e-12 { xMin -= 0.5; xMax += 0.5 }
-        var yMin = yRange?.lowerBound ?? (ys.min() ?? 0), yMax = yRange?.upperBound ?? (ys.max() ?? 1)
+        if xMax - xMin < 1e-12 { xMin -= integerX ? 1 : 0.5; xMax += integerX ? 1 : 0.5 }
+        var yMin = yRange.map { ty($0.lowerBound) } ?? (ys.min() ?? 0), yMax = yRange.map { ty($0.upperBound) } ?? (ys.max() ?? 1)
         if yMax - yMin < 1e-12 { yMin -= max(abs(yMin) * 0.1, 0.5); yMax += max(abs(yMax) * 0.1, 0.5) }
-        let xTicks = SVGChart.niceTicks(xMin, xMax)
-        let yTicks = SVGChart.niceTicks(yMin, yMax)
+        var xTicks = SVGChart.niceTicks(xMin, xMax)
+        if integerX && xTicks.count > 1 && xTicks[1] - xTicks[0] < 1 {
+            xTicks = Array(stride(from: floor(xMin), through: ceil(xMax), by: 1))
+        }
+        var yTicks = SVGChart.niceTicks(yMin, yMax)
+        if logY {
+            let step = max(1, ceil((ceil(yMax) - floor(yMin)) / 8))
+            yTicks = Array(stride(from: floor(yMin), through: ceil(yMax), by: step))
+        }
         if yRange == nil { yMin = min(yMin, yTicks.first!); yMax = max(yMax, yTicks.last!) }
         xMin = min(xMin, xTicks.first!); xMax = max(xMax, xTicks.last!)
         func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotWidth }
@@ -74,7 +98,8 @@ public struct SVGChart {
             out += "<text class=\"xtick\" x=\"\(f(px(t)))\" y=\"\(f(top + plotHeight + 19))\" text-anchor=\"middle\">\(SVGChart.tickLabel(t, xTicks))</text>\n"
         }
         for t in yTicks where t >= yMin - 1e-9 && t <= yMax + 1e-9 {
-            out += "<text class=\"ytick\" x=\"\(f(left - 8))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(SVGChart.tickLabel(t, yTicks))</text>\n"
+            let label = logY ? SVGChart.powerLabel(t) : SVGChart.tickLabel(t, yTicks)
+            out += "<text class=\"ytick\" x=\"\(f(left - 8))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(label)</text>\n"
         }
         out += "</g>\n"
         out += "<text class=\"xlabel\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 14))\" text-anchor=\"middle\" font-size=\"13\">\(escape(xLabel))</text>\n"
@@ -82,12 +107,12 @@ public struct SVGChart {
         // Reference lines.
         for r in references where r.y >= yMin && r.y <= yMax {
             out += "<g class=\"reference\" data-value=\"\(r.y)\"><line x1=\"\(f(left))\" y1=\"\(f(py(r.y)))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(py(r.y)))\" stroke=\"#555\" stroke-dasharray=\"6 4\"/>"
-            out += "<text x=\"\(f(left + plotWidth - 4))\" y=\"\(f(py(r.y) - 5))\" text-anchor=\"end\" fill=\"#555\">\(escape(r.label))</text></g>\n"
+            out += "<text x=\"\(f(left + plotWidth + 6))\" y=\"\(f(py(r.y) + 4))\" text-anchor=\"start\" fill=\"#555\">\(escape(SVGChart.shorten(r.label, 26)))</text></g>\n"
         }
         // Series, clipped to the plot.
-        out += "<defs><clipPath id=\"plot\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\"/></clipPath></defs>\n"
+        out += "<defs><clipPath id=\"plot\"><rect x=\"\(f(left - 5))\" y=\"\(f(top - 5))\" width=\"\(f(plotWidth + 10))\" height=\"\(f(plotHeight + 10))\"/></clipPath></defs>\n"
         for (k, s) in series.enumerated() {
-            let color = SVGChart.palette[k % SVGChart.palette.count]
+            let color = s.color ?? SVGChart.palette[k % SVGChart.palette.count]
             out += "<g class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(s.points.count)\" clip-path=\"url(#plot)\">\n"
             let coordinates = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
             let dash = s.dashed ? " stroke-dasharray=\"5 3\"" : ""
@@ -100,11 +125,11 @@ public struct SVGChart {
         // Legend.
         out += "<g class=\"legend\">\n"
         for (k, s) in series.enumerated() {
-            let color = SVGChart.palette[k % SVGChart.palette.count]
+            let color = s.color ?? SVGChart.palette[k % SVGChart.palette.count]
             let y = top + 8 + Double(k) * 20
             let dash = s.dashed ? " stroke-dasharray=\"5 3\"" : ""
             out += "<line x1=\"\(f(left + plotWidth + 14))\" y1=\"\(f(y))\" x2=\"\(f(left + plotWidth + 38))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>"
-            out += "<text x=\"\(f(left + plotWidth + 44))\" y=\"\(f(y + 4))\">\(escape(SVGChart.shorten(s.name, 22)))</text>\n"
+            out += "<text x=\"\(f(left + plotWidth + 44))\" y=\"\(f(y + 4))\">\(escape(SVGChart.shorten(s.name, 24)))</text>\n"
         }
         if series.isEmpty {
             out += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" fill=\"#888\">no data</text>\n"
@@ -135,6 +160,14 @@ public struct SVGChart {
         let d = step * pow(10, Double(decimals))
         let extra = abs(d - d.rounded()) > 1e-6 ? 1 : 0
         return String(format: "%.\(decimals + extra)f", value)
+    }
+
+    /// 10^k as a plain number: 0.01, 0.1, 1, 10, 100, 1000, then 1e4 …
+    static func powerLabel(_ k: Double) -> String {
+        let e = Int(k.rounded())
+        if e >= 0 && e <= 3 { return String(Int(pow(10, Double(e)))) }
+        if e < 0 && e >= -3 { return String(format: "%.\(-e)f", pow(10, Double(e))) }
+        return "1e\(e)"
     }
 
     static func shorten(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
