@@ -275,7 +275,7 @@ public enum RunReport {
             "jacobian.svg": "Theorem 1's condition: the hidden updates follow the gradient when this eigenvalue is below 1. The paper: it falls below 1 within the first epoch.",
             "jacobian_weights.svg": "The same eigenvalue with U = k_D W^out Y^{L−1}, the weights alone (no σ' factors, hence its much larger scale); log scale.",
             "layer_accuracy.svg": "Test accuracy of a linear read-out (ridge least squares, one-vs-rest) of each layer's mean firing rates, fitted on training images, and the network's own accuracy.",
-            "receptive_fields.svg": "Input weights of the first hidden layer's neurons, as 28×28 images.",
+            "receptive_fields.svg": "Input weights of the first hidden layer's neurons as 28×28 images (left), and what training changed in them (right).",
         ]
         let figureHTML = figures.map { name in
             "<figure><img src=\"\(name)\" alt=\"\(name)\"><figcaption>\(escape(captions[name] ?? ""))</figcaption></figure>"
@@ -284,7 +284,7 @@ public enum RunReport {
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(escape(run.name)) – Dendrites run</title>
         <style>
-        body { font-family: Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1500px; color: #222; }
+        body { font-family: Helvetica, Arial, sans-serif; margin: 24px auto; padding: 0 16px; max-width: 1500px; color: #222; }
         table { border-collapse: collapse; margin: 8px 0 20px; font-size: 14px; }
         th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
         th { background: #f2f2f2; } tr.this td { background: #fff8dc; }
