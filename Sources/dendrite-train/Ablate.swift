@@ -46,7 +46,14 @@ struct Ablate: ParsableCommand {
     func sweepDirectory() -> URL {
         if let sweep { return URL(fileURLWithPath: sweep) }
         let architectures = hidden.map { AblationPlan.hiddenOption($0.sizes).replacingOccurrences(of: ",", with: "-") }
-        let options = trainOptions.map { $0.replacingOccurrences(of: "--", with: "") }
+        var options: [String] = []
+        var skipNext = false
+        for option in trainOptions {  // the data directory and --quiet do not change results
+            if skipNext { skipNext = false; continue }
+            if option == "--data" { skipNext = true; continue }
+            if option.hasPrefix("--data=") || option == "--quiet" { continue }
+            options.append(option.replacingOccurrences(of: "--", with: ""))
+        }
         let raw = (["ablate", architectures.joined(separator: "_"), "seeds\(seeds)"] + options).joined(separator: "-")
         let safe = String(raw.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
         return URL(fileURLWithPath: "Results/sweeps").appendingPathComponent(safe)
@@ -126,6 +133,7 @@ struct Ablate: ParsableCommand {
         process.standardError = handle
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"   // one core per run
+        environment[ParentWatchdog.variable] = String(getpid())
         process.environment = environment
         try process.run()
         process.waitUntilExit()

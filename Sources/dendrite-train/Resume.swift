@@ -27,6 +27,7 @@ struct Resume: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        ParentWatchdog.startIfRequested()
         do {
             let directory = URL(fileURLWithPath: runDirectory)
             guard let checkpoint = try Checkpoint.read(from: directory) else {
@@ -52,6 +53,21 @@ struct Resume: ParsableCommand {
             fflush(stdout)
             FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
             throw ExitCode.failure
+        }
+    }
+}
+
+/// Runs started by `ablate` get DENDRITES_PARENT_PID: they exit as soon as that process is
+/// gone, so a killed sweep leaves no orphan runs that a restarted sweep would collide with.
+/// (What they leave is an unfinished run that the restarted sweep resumes.)
+enum ParentWatchdog {
+    static let variable = "DENDRITES_PARENT_PID"
+
+    static func startIfRequested() {
+        guard let text = ProcessInfo.processInfo.environment[variable], let parent = Int32(text) else { return }
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(200_000) }
+            _exit(3)
         }
     }
 }

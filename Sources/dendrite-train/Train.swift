@@ -208,6 +208,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        ParentWatchdog.startIfRequested()
         do {
             let dataset = try TrainingRun.loadDataset(self.dataset, explicit: data)
             let spec = try spec(trainingImages: dataset.train.count, testImages: dataset.test.count)

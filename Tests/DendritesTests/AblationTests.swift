@@ -141,3 +141,56 @@ struct AblationTests {
         #expect(SweepStatistics.mean([1, 2, 3]) == 2 && SweepStatistics.standardDeviation([1, 2, 3]) == 1)
     }
 }
+
+@Suite("Ablation command", .serialized)
+struct AblationCommandTests {
+    @Test("ablate killed with SIGKILL and started again finishes every run exactly as uninterrupted runs")
+    func killAndRestart() throws {
+        guard let binary = dendriteTrainBinary() else {
+            print("SKIPPED killAndRestart: no built dendrite-train with `resume` under \(SharedPaths.packageRoot.path)/.build*/release; set DENDRITES_TRAIN_BINARY")
+            return
+        }
+        let parent = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let sweep = parent.appendingPathComponent("sweep")
+        let options = ["--mode", "spiking", "--epochs", "3", "--images-per-epoch", "600", "--test-images", "50",
+                       "--quick-test-interval", "200", "--quick-test-images", "10", "--data", SharedPaths.mnist.path]
+        let arguments = ["ablate", "--hidden", "none", "20", "--seeds", "2", "--jobs", "2", "--sweep", sweep.path] + options
+        let plan = AblationPlan(sweepDirectory: sweep, architectures: [[], [20]], seeds: [1, 2])
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(300)
+        func anyEpochDone() -> Bool {
+            plan.runs.contains { (try? Checkpoint.read(from: $0.directory))??.completedEpochs ?? 0 >= 1 }
+        }
+        while !anyEpochDone() && process.isRunning && Date() < deadline { usleep(5_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        usleep(1_000_000)  // the children notice their parent is gone and exit
+        let statuses = plan.runs.map { RunStatus.of($0.directory) }
+        #expect(statuses.contains { if case .finished = $0 { return false } else { return true } },
+                "every run finished before the kill: \(statuses)")
+
+        #expect(try runTool(binary, arguments) == 0)
+        #expect(plan.runs.allSatisfy { RunStatus.of($0.directory) == .finished(epochs: 3) })
+        let summary = try String(contentsOf: sweep.appendingPathComponent("summary.csv"), encoding: .utf8)
+        #expect(summary.contains("\n784-10,2,2,3,") && summary.contains("\n784-20-10,2,2,3,"))
+
+        // Each run equals an uninterrupted one.
+        for run in plan.runs {
+            let reference = parent.appendingPathComponent("reference-\(run.directory.lastPathComponent)")
+            #expect(try runTool(binary, ["train", "--output", reference.path, "--hidden", AblationPlan.hiddenOption(run.architecture),
+                                         "--seed", String(run.seed), "--quiet"] + options) == 0)
+            for name in ["loss.csv", "quick_test.csv", "epoch_3_W_0.npy"] {
+                let a = try Data(contentsOf: run.directory.appendingPathComponent(name))
+                let b = try Data(contentsOf: reference.appendingPathComponent(name))
+                #expect(a == b, "\(run.directory.lastPathComponent)/\(name)")
+            }
+        }
+    }
+}

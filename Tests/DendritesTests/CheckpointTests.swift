@@ -33,7 +33,11 @@ private func metricsWithoutTimes(_ run: URL) throws -> [String] {
 private func expectSameRun(_ a: URL, _ b: URL, epochs: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
     #expect(try metricsWithoutTimes(a) == metricsWithoutTimes(b), sourceLocation: sourceLocation)
     #expect(try metricsWithoutTimes(a).count == epochs + 1, sourceLocation: sourceLocation)
-    for name in ["quick_test.csv", "loss.csv"] {
+    // Every series but metrics.csv (its seconds column): the measurement files too.
+    let series = try FileManager.default.contentsOfDirectory(atPath: a.path)
+        .filter { $0.hasSuffix(".csv") && $0 != "metrics.csv" }.sorted()
+    #expect(series.contains("loss.csv") && series.contains("quick_test.csv"), sourceLocation: sourceLocation)
+    for name in series {
         #expect(try text(a.appendingPathComponent(name)) == text(b.appendingPathComponent(name)), "\(name)", sourceLocation: sourceLocation)
     }
     let npys = try FileManager.default.contentsOfDirectory(atPath: a.path)
@@ -197,7 +201,7 @@ struct CheckpointTests {
 
 /// The built `dendrite-train`: $DENDRITES_TRAIN_BINARY, else the newest
 /// <package>/.build*/release/dendrite-train that knows `resume`.
-private func trainBinary() -> String? {
+func dendriteTrainBinary() -> String? {
     if let explicit = ProcessInfo.processInfo.environment["DENDRITES_TRAIN_BINARY"] { return explicit }
     let root = SharedPaths.packageRoot
     let fm = FileManager.default
@@ -214,7 +218,7 @@ private func trainBinary() -> String? {
 }
 
 @discardableResult
-private func runTool(_ binary: String, _ arguments: [String]) throws -> Int32 {
+func runTool(_ binary: String, _ arguments: [String]) throws -> Int32 {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
@@ -229,7 +233,7 @@ private func runTool(_ binary: String, _ arguments: [String]) throws -> Int32 {
 struct CheckpointKillTests {
     @Test("kill -9 mid-epoch 2 leaves no corrupted file, and resume equals the uninterrupted run")
     func killAndResume() throws {
-        guard let binary = trainBinary() else {
+        guard let binary = dendriteTrainBinary() else {
             print("SKIPPED killAndResume: no built dendrite-train with `resume` under \(SharedPaths.packageRoot.path)/.build*/release; set DENDRITES_TRAIN_BINARY")
             return
         }

@@ -100,8 +100,16 @@ final class CSVFile {
     let url: URL
     private let handle: FileHandle
 
+    /// Creates the file with its header; a file that already starts with this header (a run
+    /// being resumed: fresh run directories are always empty) is appended to instead.
     init(_ url: URL, header: String) throws {
         self.url = url
+        if let existing = FileManager.default.contents(atPath: url.path),
+           existing.starts(with: Data((header + "\n").utf8)) {
+            handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+            return
+        }
         guard FileManager.default.createFile(atPath: url.path, contents: Data((header + "\n").utf8)) else {
             throw RecorderError("cannot create \(url.path)")
         }

@@ -248,7 +248,7 @@ extension TrainingRun {
 
         let data = try dataset ?? loadDataset(record.dataset, explicit: record.dataDirectory)
         let network = record.network
-        if record.mode == .spiking { BLASThreads.set(1) }
+        BLASThreads.set(1)  // as TrainingRun.run: results depend on OpenBLAS's thread count
         let spiking = record.spiking ?? SpikingOptions()
         switch (record.mode, record.precision) {
         case (.rate, _):
@@ -273,11 +273,21 @@ extension TrainingRun {
         let state: TrainerState<D.Scalar> = try checkpoint.state(in: directory, configuration: record.network)
         let recorder = try RunRecorder(resumingIn: directory)
         let summaries = SummaryCollector()
+        // The measurement recorders append to their files (runs recorded before them have none).
+        var measurements: [TrainingObserver] = []
+        if let options = record.measurements {
+            var spec = TrainingRunSpec(network: record.network, training: record.training, outputDirectory: directory)
+            spec.mode = record.mode
+            spec.precision = record.precision
+            spec.spiking = record.spiking ?? SpikingOptions()
+            spec.measurements = options
+            measurements = try measurementObservers(spec, network: record.network, dataset: dataset, scalar: D.Scalar.self)
+        }
         var trainer = Trainer(network: record.network, options: record.training, weights: state.weights,
                               dynamics: dynamics, evaluator: evaluator, generator: state.generator)
         try trainer.restore(from: state)
         trainer.epochDidEnd = { try Checkpoint.write($0, to: directory) }
-        try trainer.run(dataset: dataset, observers: [recorder, summaries] + observers)
+        try trainer.run(dataset: dataset, observers: [recorder, summaries] + measurements + observers)
         return summaries.epochs
     }
 }

@@ -52,10 +52,11 @@ public enum TrainingRun {
         try network.validate()
         try spec.training.validate(for: network, trainingImages: dataset.train.count, testImages: dataset.test.count)
         try spec.measurements.validate()
-        if spec.mode == .spiking {
-            try spec.spiking.validate()
-            BLASThreads.set(1)
-        }
+        if spec.mode == .spiking { try spec.spiking.validate() }
+        // One BLAS thread in both modes: OpenBLAS's results depend on its thread count, so this
+        // makes a seed's run, and a resumed run, the same on every machine (and rate mode is
+        // no slower on one thread for these matrix sizes).
+        BLASThreads.set(1)
         if spec.mode == .rate && spec.precision != .float64 {
             throw ConfigurationError("--precision float32 is for spiking mode; rate mode runs in float64 to match the authors' code")
         }
