@@ -85,6 +85,10 @@ public final class MeasurementRecorder: TrainingObserver {
     public func didFinishEpoch<Scalar>(_ summary: EpochSummary, weights: NetworkWeights<Scalar>) throws {
         if blockCount > 0 { try flushBlock(epoch: summary.epoch, lastImage: summary.images) }
         blockStart = 1
+        // Every series restarts with the epoch, so a run resumed from an epoch's checkpoint
+        // records exactly what the uninterrupted run does.
+        products.removeAll()
+        productHead = 0
     }
 
     private func flushBlock(epoch: Int, lastImage: Int) throws {
