@@ -184,6 +184,51 @@ struct MeasurementTests {
         #expect(record.measurements?.readoutImages == 300)
     }
 
+    /// The angles are recorded in every feedback variant; the backprop control's is 0.
+    @Test(arguments: ["backprop", "layerwise", "sparse", "symmetric", "learned"])
+    func anglesInEveryVariant(variant: String) throws {
+        let dir = try SharedPaths.temporaryDirectory("angles-\(variant)").appendingPathComponent("run")
+        var network = NetworkConfiguration(hiddenSizes: [30, 20])
+        switch variant {
+        case "backprop": network.variants.backprop = true
+        case "layerwise": network.feedbackWiring = .layerwise
+        case "sparse": network.variants.sparseZeroedFraction = 0.8
+        case "symmetric": network.variants.symmetric = true
+        default: network.variants.feedbackLearningRates = [0.05, 0.05]
+        }
+        var training = TrainingOptions(learningRates: TrainingOptions.defaultLearningRates(hiddenLayers: 2))
+        training.imagesPerEpoch = 200
+        training.quickTestInterval = 0
+        training.fullTestImages = 50
+        var spec = TrainingRunSpec(network: network, training: training, outputDirectory: dir)
+        spec.mode = .rate
+        spec.measurements.readoutImages = 0
+        try TrainingRun.run(spec, dataset: MNISTData.dataset, commandLine: [], observers: [])
+        let text = try String(contentsOf: dir.appendingPathComponent("update_angles_smoothed.csv"), encoding: .utf8)
+        let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        #expect(rows.count == 2)
+        for row in rows {
+            let angles = row[3...].map { Double($0)! }
+            #expect(angles.count == 2)
+            if variant == "backprop" {
+                for a in angles { #expect(a < 1e-3) }
+            } else if variant == "layerwise" {
+                // Layer 0 hears layer 1, whose rates do not change between the phases in rate
+                // mode (g_A = 0): E^0 = 0 and the angle is undefined, written as nan.
+                #expect(angles[0].isNaN)
+                #expect(angles[1] > 0 && angles[1] < 180)
+            } else {
+                for a in angles { #expect(a > 0 && a < 180) }
+            }
+        }
+        let weightAngles = try String(contentsOf: dir.appendingPathComponent("weight_angles.csv"), encoding: .utf8)
+        let last = try #require(weightAngles.split(separator: "\n").last?.split(separator: ",").map(String.init))
+        if variant == "symmetric" {
+            for a in last[2...] { #expect(Double(a)! < 1e-4) }
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("layer_accuracy.csv").path))
+    }
+
     @Test func spikingLayerPotentialsMatchOutputPotentials() throws {
         let network = NetworkConfiguration(hiddenSizes: [15])
         var generator = Xoshiro256(seed: 2)
