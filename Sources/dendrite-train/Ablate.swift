@@ -70,9 +70,19 @@ struct Ablate: ParsableCommand {
         let parallel = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         print("ablation: \(plan.runs.count) runs, \(parallel) at a time, in \(plan.sweepDirectory.path)")
 
+        // An explicit --epochs larger than a run's own extends it (resume --epochs).
+        var requestedEpochs: Int? = nil
+        for (i, option) in trainOptions.enumerated() {
+            if option == "--epochs", i + 1 < trainOptions.count { requestedEpochs = Int(trainOptions[i + 1]) }
+            if option.hasPrefix("--epochs=") { requestedEpochs = Int(option.dropFirst("--epochs=".count)) }
+        }
         var work: [(AblationPlan.Run, [String])] = []
         for run in plan.runs {
             switch RunStatus.of(run.directory) {
+            case let .finished(epochs) where requestedEpochs.map({ $0 > epochs }) ?? false,
+                 let .unfinished(_, epochs) where requestedEpochs.map({ $0 > epochs }) ?? false:
+                print("  \(run.directory.lastPathComponent): extending from \(epochs) to \(requestedEpochs!) epochs")
+                work.append((run, ["resume", run.directory.path, "--quiet", "--epochs", String(requestedEpochs!)]))
             case let .finished(epochs):
                 print("  \(run.directory.lastPathComponent): finished (\(epochs) epochs), skipped")
             case let .unfinished(done, epochs):

@@ -192,5 +192,12 @@ struct AblationCommandTests {
                 #expect(a == b, "\(run.directory.lastPathComponent)/\(name)")
             }
         }
+
+        // The same command with more epochs extends every run.
+        let longer = arguments.map { $0 == "3" ? "4" : $0 }
+        #expect(longer != arguments)
+        #expect(try runTool(binary, longer) == 0)
+        #expect(plan.runs.allSatisfy { RunStatus.of($0.directory) == .finished(epochs: 4) })
+        #expect(try String(contentsOf: sweep.appendingPathComponent("summary.csv"), encoding: .utf8).contains("\n784-10,2,2,4,"))
     }
 }
