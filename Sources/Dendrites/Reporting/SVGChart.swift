@@ -117,7 +117,8 @@ public struct SVGChart {
             let coordinates = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
             let dash = s.dashed ? " stroke-dasharray=\"5 3\"" : ""
             out += "<polyline class=\"series\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dash) points=\"\(coordinates)\"/>\n"
-            if s.points.count <= 40 {
+            // Markers where points are few (dashed series, often dense and noisy, only when very few).
+            if s.points.count <= (s.dashed ? 12 : 40) {
                 for p in s.points { out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.2\" fill=\"\(color)\"/>\n" }
             }
             out += "</g>\n"
