@@ -57,16 +57,20 @@ private func expectSameRun(_ a: URL, _ b: URL, epochs: Int, sourceLocation: Sour
 
 /// Trains `epochs` epochs straight, and 1 epoch then a resume to `epochs`, and compares.
 private func resumeMatchesUninterrupted(mode: SimulationMode, precision: Precision = .float64, hidden: [Int] = [30],
-                                        stopAfter: Int = 1, epochs: Int = 3) throws {
+                                        stopAfter: Int = 1, epochs: Int = 3,
+                                        configure: (inout TrainingRunSpec) -> Void = { _ in }) throws {
     let parent = try SharedPaths.temporaryDirectory("resume-\(mode)-\(precision)-\(hidden.count)")
     defer { try? FileManager.default.removeItem(at: parent) }
     let straight = parent.appendingPathComponent("straight")
     let resumed = parent.appendingPathComponent("resumed")
     let dataset = MNISTData.dataset
-    try TrainingRun.run(checkpointSpec(mode: mode, precision: precision, hidden: hidden, epochs: epochs, output: straight),
-                        dataset: dataset, commandLine: [], observers: [])
-    let first = try TrainingRun.run(checkpointSpec(mode: mode, precision: precision, hidden: hidden, epochs: stopAfter, output: resumed),
-                                    dataset: dataset, commandLine: [], observers: [])
+    func spec(_ epochs: Int, _ output: URL) -> TrainingRunSpec {
+        var spec = checkpointSpec(mode: mode, precision: precision, hidden: hidden, epochs: epochs, output: output)
+        configure(&spec)
+        return spec
+    }
+    try TrainingRun.run(spec(epochs, straight), dataset: dataset, commandLine: [], observers: [])
+    let first = try TrainingRun.run(spec(stopAfter, resumed), dataset: dataset, commandLine: [], observers: [])
     #expect(first.count == stopAfter)
     #expect(try Checkpoint.read(from: resumed)?.completedEpochs == stopAfter)
     if mode == .spiking { #expect(try Checkpoint.read(from: resumed)?.inputSpikes != nil) }
@@ -97,6 +101,24 @@ struct CheckpointTests {
 
     @Test("Spiking mode (float64): 1 epoch + resume to 3 equals 3 epochs, bit for bit")
     func spikingResume() throws { try resumeMatchesUninterrupted(mode: .spiking) }
+
+    @Test("Rate mode with sparse, learned feedback and an apical bias (the sparse mask is kept)")
+    func rateResumeSparseLearned() throws {
+        try resumeMatchesUninterrupted(mode: .rate, hidden: [30, 20], epochs: 2) {
+            $0.network.variants.sparseZeroedFraction = 0.8
+            $0.network.variants.feedbackLearningRates = [0.05, 0.05]
+            $0.network.variants.apicalBias = true
+        }
+    }
+
+    @Test("Spiking mode with noisy symmetric feedback and random plateau times")
+    func spikingResumeVariants() throws {
+        try resumeMatchesUninterrupted(mode: .spiking, epochs: 2) {
+            $0.network.variants.symmetric = true
+            $0.network.variants.symmetricNoiseSD = 0.05
+            $0.spiking.randomPlateauTimes = true
+        }
+    }
 
     @Test("Spiking mode (float32) resumes exactly too")
     func spikingResumeFloat32() throws { try resumeMatchesUninterrupted(mode: .spiking, precision: .float32, epochs: 2) }
