@@ -376,14 +376,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public mutating func testPotentials(input: [Scalar], weights: NetworkWeights<Scalar>, generator: inout Xoshiro256) -> [Scalar] {
-        if !weightsLoaded { weightsDidChange(weights) }
-        reset()
-        setInput(input)
-        runPhase(length: options.testLength, window: options.testAveragingWindow, target: false,
-                 trainingAverages: false, weights: weights, generator: &generator)
-        let scale = 1 / Scalar(options.testAveragingWindow)
-        return somaticSum[configuration.layerCount - 1].map { $0 * scale }
+        testLayerPotentials(input: input, weights: weights, generator: &generator).last!
     }
+
 }
 
 @inline(__always)
@@ -414,9 +409,20 @@ public struct SpikingEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
     public func outputPotentials(
         images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
     ) -> [[Scalar]] {
-        var results = [[Scalar]](repeating: [], count: indices.count)
+        forEachImage(images: images, indices: indices, weights: weights, seed: seed) { dynamics, input, weights, generator in
+            dynamics.testPotentials(input: input, weights: weights, generator: &generator)
+        }
+    }
+
+    /// Runs `test` for each image on all cores: one dynamics per worker, one generator per
+    /// image seeded from `seed` and the image index. Results come back in the order of `indices`.
+    func forEachImage<Result>(
+        images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64,
+        _ test: @escaping (inout SpikingDynamics<Scalar>, [Scalar], NetworkWeights<Scalar>, inout Xoshiro256) -> Result
+    ) -> [Result] {
+        var results = [Result?](repeating: nil, count: indices.count)
         let workers = min(threads, indices.count)
-        guard workers > 0 else { return results }
+        guard workers > 0 else { return [] }
         let maximumRate = Scalar(configuration.neuron.maximumRate)
         let (configuration, options) = (self.configuration, self.options)
         results.withUnsafeMutableBufferPointer { buffer in
@@ -430,12 +436,12 @@ public struct SpikingEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
                     let index = indices[row]
                     inputRates(images.image(index), maximumRate: maximumRate, into: &input)
                     var generator = Xoshiro256(seed: seed, stream: UInt64(index) + 1)
-                    out[row] = dynamics.testPotentials(input: input, weights: weights, generator: &generator)
+                    out[row] = test(&dynamics, input, weights, &generator)
                     row += workers
                 }
             }
         }
-        return results
+        return results.map { $0! }
     }
 }
 
@@ -464,27 +470,9 @@ extension SpikingEvaluator {
     public func layerPotentials(
         images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
     ) -> [[[Scalar]]] {
-        var results = [[[Scalar]]](repeating: [], count: indices.count)
-        let workers = min(threads, indices.count)
-        guard workers > 0 else { return results }
-        let maximumRate = Scalar(configuration.neuron.maximumRate)
-        let (configuration, options) = (self.configuration, self.options)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let out = buffer
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var dynamics = SpikingDynamics<Scalar>(configuration: configuration, options: options)
-                dynamics.weightsDidChange(weights)
-                var input = [Scalar](repeating: 0, count: configuration.inputSize)
-                var row = worker
-                while row < indices.count {
-                    let index = indices[row]
-                    inputRates(images.image(index), maximumRate: maximumRate, into: &input)
-                    var generator = Xoshiro256(seed: seed, stream: UInt64(index) + 1)
-                    out[row] = dynamics.testLayerPotentials(input: input, weights: weights, generator: &generator)
-                    row += workers
-                }
-            }
+        forEachImage(images: images, indices: indices, weights: weights, seed: seed) { dynamics, input, weights, generator in
+            dynamics.testLayerPotentials(input: input, weights: weights, generator: &generator)
         }
-        return results
     }
+
 }
