@@ -38,6 +38,14 @@ struct Ablate: ParsableCommand {
         if seeds <= 0 { throw ValidationError("--seeds must be at least 1, not \(seeds)") }
         if let jobs, jobs <= 0 { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
         if hidden.isEmpty { throw ValidationError("--hidden needs at least one architecture") }
+        // Bad train options fail here, once, not in every run.
+        for architecture in hidden {
+            do {
+                _ = try Train.parse(["--hidden", AblationPlan.hiddenOption(architecture.sizes)] + trainOptions)
+            } catch {
+                throw ValidationError("the options passed on to train are not valid: \(Train.message(for: error))")
+            }
+        }
         for forbidden in ["seed", "output", "name", "hidden"] where Preset.givenOptions(in: trainOptions).contains(forbidden) {
             throw ValidationError("--\(forbidden) is set by ablate for each run; it cannot be passed on to train")
         }
