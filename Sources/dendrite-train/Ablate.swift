@@ -9,8 +9,10 @@ struct Ablate: ParsableCommand {
         Each run is a child process `dendrite-train train --output SWEEP/<network>-seed<s> --hidden A --seed s \
         OPTIONS…`, one per core at a time (--jobs). Any other option is passed on to train, e.g. \
         --epochs, --preset, --sparse-feedback, --mode, --images-per-epoch. The sweep directory receives \
-        summary.csv, summary.md and summary_by_epoch.csv; each run's output goes to SWEEP/logs/. \
-        Started again with the same command, an ablation skips finished runs and resumes unfinished ones.
+        summary.csv and summary.md (final test error, per-layer read-out accuracy and update angles over \
+        seeds), summary_by_epoch.csv and test_error_by_epoch.svg; each run's output goes to SWEEP/logs/. \
+        Started again with the same command, an ablation skips finished runs and resumes unfinished ones; \
+        on a finished sweep it only rewrites the summary and the figure.
           dendrite-train ablate --hidden none 500 500,100 500,100,100 --seeds 5 --epochs 60
           dendrite-train ablate --hidden none 500 --seeds 3 --epochs 5 --sparse-feedback 0.8
         """
@@ -132,6 +134,7 @@ struct Ablate: ParsableCommand {
         try summary.write(to: plan.sweepDirectory, title: "Hidden-layer ablation", command: command)
         print(summary.markdown(title: "Hidden-layer ablation", command: command))
         print("summary: \(plan.sweepDirectory.appendingPathComponent("summary.md").path)")
+        print("figure: \(plan.sweepDirectory.appendingPathComponent(AblationSummary.figureName).path)")
         if !failures.names.isEmpty {
             FileHandle.standardError.write(Data("Error: \(failures.names.count) run(s) failed: \(failures.names.sorted().joined(separator: ", "))\n".utf8))
             throw ExitCode.failure

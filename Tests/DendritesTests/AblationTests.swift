@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 import Dendrites
 
@@ -121,8 +124,8 @@ struct AblationTests {
         let mean = finals.reduce(0, +) / 3
         let sd = (finals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 2).squareRoot()
         let csvLines = summary.csv.split(separator: "\n")
-        #expect(csvLines.first == "architecture,runs,finished_runs,epochs,mean_test_error_percent,sd_test_error_percent,min_test_error_percent,max_test_error_percent")
-        #expect(csvLines[1] == "784-10,3,3,2,\(String(format: "%.2f,%.2f,%.2f,%.2f", mean, sd, finals.min()!, finals.max()!))")
+        #expect(csvLines.first?.hasPrefix("architecture,runs,finished_runs,epochs,mean_test_error_percent,sd_test_error_percent,min_test_error_percent,max_test_error_percent,") == true)
+        #expect(csvLines[1].hasPrefix("784-10,3,3,2,\(String(format: "%.2f,%.2f,%.2f,%.2f", mean, sd, finals.min()!, finals.max()!)),"))
 
         // Resuming the unfinished run completes the summary.
         try TrainingRun.resume(directory: unfinished, dataset: MNISTData.dataset)
@@ -133,6 +136,110 @@ struct AblationTests {
         #expect(markdown.contains("| 784-20-10 | 3 | 3 | 2 |"))
         let byEpoch = try String(contentsOf: sweep.appendingPathComponent("summary_by_epoch.csv"), encoding: .utf8)
         #expect(byEpoch.split(separator: "\n").count == 1 + 2 * 2)
+    }
+
+    /// Writes `name` with `lines` into `directory`.
+    private func write(_ lines: [String], _ name: String, in directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: directory.appendingPathComponent(name))
+    }
+
+    /// A sweep of 784-5-10 and 784-5-4-10 × seeds 1, 2, 2 epochs each, from hand-written CSVs
+    /// (no training): 784-5-10 seed 2 has no layer_accuracy.csv; 784-5-4-10 seed 2 has a nan
+    /// angle for hidden layer 1.
+    private func fakeSweep(_ sweep: URL) throws -> AblationPlan {
+        let plan = AblationPlan(sweepDirectory: sweep, architectures: [[5], [5, 4]], seeds: [1, 2])
+        let metricsHeader = "epoch,test_error_percent,training_error_percent,mean_loss,images,seconds"
+        func metrics(_ errors: [Double]) -> [String] {
+            [metricsHeader] + errors.enumerated().map { "\($0.offset + 1),\($0.element),50,0.1,100,1" }
+        }
+        func accuracies(_ layers: [(String, Double)]) -> [String] {
+            // Epoch 1 rows are distractors: only the last epoch counts.
+            ["epoch,layer,accuracy_percent"] + layers.map { "1,\($0.0),10.0" } + layers.map { "2,\($0.0),\($0.1)" }
+        }
+        let a1 = plan.runDirectory(architecture: [5], seed: 1), a2 = plan.runDirectory(architecture: [5], seed: 2)
+        let b1 = plan.runDirectory(architecture: [5, 4], seed: 1), b2 = plan.runDirectory(architecture: [5, 4], seed: 2)
+        try write(metrics([20, 10]), "metrics.csv", in: a1)
+        try write(metrics([30, 14]), "metrics.csv", in: a2)
+        try write(metrics([25, 8]), "metrics.csv", in: b1)
+        try write(metrics([15, 6]), "metrics.csv", in: b2)
+        try write(accuracies([("input", 80), ("hidden_0", 90), ("output", 91), ("network", 90)]), "layer_accuracy.csv", in: a1)
+        try write(accuracies([("input", 80), ("hidden_0", 88), ("hidden_1", 86), ("output", 92), ("network", 93)]), "layer_accuracy.csv", in: b1)
+        try write(accuracies([("input", 82), ("hidden_0", 90), ("hidden_1", 88), ("output", 94), ("network", 91)]), "layer_accuracy.csv", in: b2)
+        try write(["epoch,first_image,last_image,angle_layer_0", "1,1,100,89", "2,1,100,75", "2,101,200,70"], "update_angles_smoothed.csv", in: a1)
+        try write(["epoch,first_image,last_image,angle_layer_0", "1,1,100,89", "2,101,200,80"], "update_angles_smoothed.csv", in: a2)
+        try write(["epoch,first_image,last_image,angle_layer_0,angle_layer_1", "1,1,100,88,89", "2,101,200,60,70"], "update_angles_smoothed.csv", in: b1)
+        try write(["epoch,first_image,last_image,angle_layer_0,angle_layer_1", "1,1,100,88,89", "2,101,200,64,nan"], "update_angles_smoothed.csv", in: b2)
+        return plan
+    }
+
+    @Test("Per-layer accuracy and update angle columns, from hand-written run files")
+    func layerColumns() throws {
+        let sweep = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: sweep) }
+        let plan = try fakeSweep(sweep)
+        let summary = try AblationSummary.collect(plan) { _ in .finished(epochs: 2) }
+        #expect(summary.accuracyLayers == ["input", "hidden_0", "hidden_1", "output", "network"])
+        let lines = summary.csv.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.count == 4 && lines[3] == "")
+        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        #expect(header == ["architecture", "runs", "finished_runs", "epochs", "mean_test_error_percent", "sd_test_error_percent",
+                           "min_test_error_percent", "max_test_error_percent",
+                           "mean_accuracy_input_percent", "sd_accuracy_input_percent",
+                           "mean_accuracy_hidden_0_percent", "sd_accuracy_hidden_0_percent",
+                           "mean_accuracy_hidden_1_percent", "sd_accuracy_hidden_1_percent",
+                           "mean_accuracy_output_percent", "sd_accuracy_output_percent",
+                           "mean_accuracy_network_percent", "sd_accuracy_network_percent",
+                           "mean_update_angle_hidden_0_degrees", "sd_update_angle_hidden_0_degrees",
+                           "mean_update_angle_hidden_1_degrees", "sd_update_angle_hidden_1_degrees"])
+        let sd8 = String(format: "%.2f", 8.0.squareRoot()), sd2 = String(format: "%.2f", 2.0.squareRoot())
+        // 784-5-10: seed 2 has no layer_accuracy.csv (one value, no SD); no hidden layer 1 (empty).
+        #expect(lines[1] == "784-5-10,2,2,2,12.00,\(sd8),10.00,14.00,80.00,,90.00,,,,91.00,,90.00,,75.00,\(String(format: "%.2f", 50.0.squareRoot())),,")
+        // 784-5-4-10: both seeds; the nan angle of seed 2 is left out.
+        #expect(lines[2] == "784-5-4-10,2,2,2,7.00,\(sd2),6.00,8.00,81.00,\(sd2),89.00,\(sd2),87.00,\(sd2),93.00,\(sd2),92.00,\(sd2),62.00,\(sd8),70.00,")
+
+        let markdown = summary.markdown(title: "t", command: "c")
+        #expect(markdown.contains("| network | runs | finished | epochs | mean test error (%) | SD | min | max | input accuracy (%) | hidden 0 accuracy (%) | hidden 1 accuracy (%) | output accuracy (%) | network accuracy (%) | hidden 0 update angle (°) | hidden 1 update angle (°) |"))
+        #expect(markdown.contains("| 784-5-10 | 2 | 2 | 2 | 12.00 | \(sd8) | 10.00 | 14.00 | 80.00 | 90.00 |  | 91.00 | 90.00 | 75.00 ± 7.07 |  |"))
+        #expect(markdown.contains("| 784-5-4-10 | 2 | 2 | 2 | 7.00 | \(sd2) | 6.00 | 8.00 | 81.00 ± 1.41 | 89.00 ± 1.41 | 87.00 ± 1.41 | 93.00 ± 1.41 | 92.00 ± 1.41 | 62.00 ± 2.83 | 70.00 |"))
+        #expect(markdown.contains("test_error_by_epoch.svg") && markdown.contains("minimum to maximum"))
+
+        // Only finished runs count.
+        let partial = try AblationSummary.collect(plan) { $0.lastPathComponent.hasSuffix("seed2") ? .absent : .finished(epochs: 2) }
+        #expect(partial.rows.map(\.finished) == [1, 1])
+        #expect(partial.csv.split(separator: "\n")[2].hasSuffix(",80.00,,88.00,,86.00,,92.00,,93.00,,60.00,,70.00,"))
+    }
+
+    @Test("test_error_by_epoch.svg: one min–max band and one mean line per architecture, parsed as XML")
+    func figure() throws {
+        let sweep = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: sweep) }
+        let plan = try fakeSweep(sweep)
+        let summary = try AblationSummary.collect(plan) { _ in .finished(epochs: 2) }
+        try summary.write(to: sweep, title: "t", command: "c")
+        let data = try Data(contentsOf: sweep.appendingPathComponent("test_error_by_epoch.svg"))
+        let elements = SVGElements()
+        let parser = XMLParser(data: data)
+        parser.delegate = elements
+        #expect(parser.parse(), "\(String(describing: parser.parserError))")
+        let bands = elements.found.filter { $0.name == "g" && $0.attributes["class"] == "band" }
+        let lines = elements.found.filter { $0.name == "g" && $0.attributes["class"] == "series" }
+        #expect(bands.map { $0.attributes["data-name"] } == ["784-5-10", "784-5-4-10"])
+        #expect(bands.map { $0.attributes["data-points"] } == ["2", "2"])
+        #expect(lines.map { $0.attributes["data-name"] } == ["784-5-10", "784-5-4-10"])
+        #expect(elements.found.filter { $0.name == "polygon" && $0.attributes["class"] == "band" }.count == 2)
+        #expect(elements.found.filter { $0.name == "polyline" && $0.attributes["class"] == "series" }.count == 2)
+        // A band shares its line's color; the legend says what the band is.
+        let polygons = elements.found.filter { $0.name == "polygon" }, polylines = elements.found.filter { $0.name == "polyline" }
+        #expect(polygons.map { $0.attributes["fill"] } == polylines.map { $0.attributes["stroke"] })
+        #expect(elements.text.contains("band: min–max over seeds"))
+        // Two epochs: the band's outline runs along the maxima and back along the minima.
+        #expect(polygons[0].attributes["points"]?.split(separator: " ").count == 4)
+
+        // A chart without bands draws none.
+        var plain = SVGChart(title: "x", xLabel: "x", yLabel: "y")
+        plain.series = [SVGChart.Series(name: "s", points: [(1, 1), (2, 2)])]
+        #expect(!plain.render().contains("band"))
     }
 
     @Test("SweepStatistics: mean and sample SD")
@@ -200,4 +307,15 @@ struct AblationCommandTests {
         #expect(plan.runs.allSatisfy { RunStatus.of($0.directory) == .finished(epochs: 4) })
         #expect(try String(contentsOf: sweep.appendingPathComponent("summary.csv"), encoding: .utf8).contains("\n784-10,2,2,4,"))
     }
+}
+
+/// Every element (name and attributes) and all text of an XML document.
+private final class SVGElements: NSObject, XMLParserDelegate {
+    var found: [(name: String, attributes: [String: String])] = []
+    var text = ""
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
+                attributes attributeDict: [String: String] = [:]) {
+        found.append((elementName, attributeDict))
+    }
+    func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
 }

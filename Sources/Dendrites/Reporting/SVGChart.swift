@@ -3,8 +3,24 @@ import Foundation
 /// A dependency-free SVG line chart: axes with "nice" ticks, labels, a legend, optional
 /// horizontal reference lines. Each series is drawn as a `<polyline class="series">` (with
 /// markers when it has few points) inside a `<g class="series" data-name="…">`, so that tests
-/// and scripts can find it.
+/// and scripts can find it. Optional shaded bands (e.g. a spread over seeds) are drawn beneath
+/// the series, each as a `<polygon class="band">` inside a `<g class="band" data-name="…">`.
 public struct SVGChart {
+    /// A shaded region between `low` and `high` at each x.
+    public struct Band {
+        public var name: String
+        public var points: [(x: Double, low: Double, high: Double)]
+        /// A CSS color; by default the palette's, in band order.
+        public var color: String? = nil
+        public var opacity = 0.2
+        public init(name: String, points: [(x: Double, low: Double, high: Double)], color: String? = nil, opacity: Double = 0.2) {
+            self.name = name
+            self.points = points.filter { $0.x.isFinite && $0.low.isFinite && $0.high.isFinite }
+            self.color = color
+            self.opacity = opacity
+        }
+    }
+
     public struct Series {
         public var name: String
         public var points: [(x: Double, y: Double)]
@@ -23,6 +39,10 @@ public struct SVGChart {
     public var xLabel: String
     public var yLabel: String
     public var series: [Series] = []
+    /// Shaded bands, drawn beneath the series (none by default).
+    public var bands: [Band] = []
+    /// Lines of small grey text under the legend, e.g. what the bands mean (none by default).
+    public var legendNote: [String] = []
     /// Horizontal reference lines (value, label), e.g. 90° or an eigenvalue of 1.
     public var references: [(y: Double, label: String)] = []
     /// Fixed y range, if wanted; otherwise from the data (and the references).
@@ -54,8 +74,12 @@ public struct SVGChart {
             Series(name: s.name, points: s.points.map { ($0.x, ty($0.y)) }, dashed: s.dashed, color: s.color)
         }
         let references = self.references.map { (y: ty($0.y), label: $0.label) }
-        let xs = series.flatMap { $0.points.map(\.x) }
+        let bands = self.bands.map { b in
+            Band(name: b.name, points: b.points.map { ($0.x, ty($0.low), ty($0.high)) }, color: b.color, opacity: b.opacity)
+        }
+        let xs = series.flatMap { $0.points.map(\.x) } + bands.flatMap { $0.points.map(\.x) }
         var ys = series.flatMap { $0.points.map(\.y) }
+        ys += bands.flatMap { $0.points.flatMap { [$0.low, $0.high] } }
         ys += references.map(\.y).filter(\.isFinite)
         if includeZero && !logY { ys.append(0) }
         var xMin = xs.min() ?? 0, xMax = xs.max() ?? 1
@@ -111,6 +135,13 @@ public struct SVGChart {
         }
         // Series, clipped to the plot.
         out += "<defs><clipPath id=\"plot\"><rect x=\"\(f(left - 5))\" y=\"\(f(top - 5))\" width=\"\(f(plotWidth + 10))\" height=\"\(f(plotHeight + 10))\"/></clipPath></defs>\n"
+        for (k, b) in bands.enumerated() {
+            let color = b.color ?? SVGChart.palette[k % SVGChart.palette.count]
+            let outline = b.points.map { (x: $0.x, y: $0.high) } + b.points.reversed().map { (x: $0.x, y: $0.low) }
+            let coordinates = outline.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+            out += "<g class=\"band\" data-name=\"\(escape(b.name))\" data-points=\"\(b.points.count)\" clip-path=\"url(#plot)\">"
+            out += "<polygon class=\"band\" fill=\"\(color)\" fill-opacity=\"\(b.opacity)\" stroke=\"none\" points=\"\(coordinates)\"/></g>\n"
+        }
         for (k, s) in series.enumerated() {
             let color = s.color ?? SVGChart.palette[k % SVGChart.palette.count]
             out += "<g class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(s.points.count)\" clip-path=\"url(#plot)\">\n"
@@ -131,6 +162,10 @@ public struct SVGChart {
             let dash = s.dashed ? " stroke-dasharray=\"5 3\"" : ""
             out += "<line x1=\"\(f(left + plotWidth + 14))\" y1=\"\(f(y))\" x2=\"\(f(left + plotWidth + 38))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>"
             out += "<text x=\"\(f(left + plotWidth + 44))\" y=\"\(f(y + 4))\">\(escape(SVGChart.shorten(s.name, 24)))</text>\n"
+        }
+        for (k, line) in legendNote.enumerated() {
+            let y = top + 8 + Double(series.count) * 20 + 6 + Double(k) * 15
+            out += "<text class=\"legend-note\" x=\"\(f(left + plotWidth + 14))\" y=\"\(f(y + 4))\" font-size=\"11\" fill=\"#555\">\(escape(SVGChart.shorten(line, 30)))</text>\n"
         }
         if series.isEmpty {
             out += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" fill=\"#888\">no data</text>\n"

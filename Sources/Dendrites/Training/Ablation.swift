@@ -57,8 +57,9 @@ public enum RunStatus: Equatable, Sendable {
     }
 }
 
-/// The summary of a sweep: per architecture, the final test error over seeds, and the test
-/// error per epoch. Columns are a list, so measurements can be added as columns later.
+/// The summary of a sweep: per architecture, the final test error over seeds, the test error
+/// per epoch, the final per-layer read-out accuracy and the final update angle of each hidden
+/// layer. Columns are a list, so measurements can be added as columns later.
 public struct AblationSummary: Sendable {
     public struct Row: Sendable {
         public var architecture: String
@@ -70,19 +71,50 @@ public struct AblationSummary: Sendable {
         public var finalTestErrors: [Double]
         /// Test error per epoch (index epoch − 1) of each finished run.
         public var testErrorsByEpoch: [[Double]]
+        /// Hidden layers of the architecture.
+        public var hiddenLayers: Int = 0
+        /// Layer (`input`, `hidden_<l>`, `output`, `network`) → the accuracy (percent) at the
+        /// final epoch of each finished run whose layer_accuracy.csv has it.
+        public var finalLayerAccuracies: [String: [Double]] = [:]
+        /// Layer (`hidden_<l>`) → the last row of update_angles_smoothed.csv (degrees) of each
+        /// finished run that has a finite value.
+        public var finalUpdateAngles: [String: [Double]] = [:]
     }
 
     public var rows: [Row]
 
     public struct Column: Sendable {
+        public struct Formats: OptionSet, Sendable {
+            public let rawValue: Int
+            public init(rawValue: Int) { self.rawValue = rawValue }
+            public static let csv = Formats(rawValue: 1)
+            public static let markdown = Formats(rawValue: 2)
+            public static let both: Formats = [.csv, .markdown]
+        }
         public var header: String
         public var markdownHeader: String
+        /// Where the column appears (a CSV column may be shown differently in Markdown).
+        public var formats: Formats = .both
         public var value: @Sendable (Row) -> String
+
+        public init(header: String, markdownHeader: String, formats: Formats = .both, value: @escaping @Sendable (Row) -> String) {
+            self.header = header
+            self.markdownHeader = markdownHeader
+            self.formats = formats
+            self.value = value
+        }
     }
 
     public static func format(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "" }
 
-    /// The columns of summary.csv and summary.md, in order.
+    /// "mean ± SD" (or just the mean for one value; empty for none), for Markdown cells.
+    public static func meanAndSD(_ values: [Double]) -> String {
+        guard let m = SweepStatistics.mean(values) else { return "" }
+        guard let sd = SweepStatistics.standardDeviation(values) else { return format(m) }
+        return "\(format(m)) ± \(format(sd))"
+    }
+
+    /// The columns of summary.csv and summary.md that every sweep has, in order.
     public static let columns: [Column] = [
         Column(header: "architecture", markdownHeader: "network") { $0.architecture },
         Column(header: "runs", markdownHeader: "runs") { String($0.runs) },
@@ -94,15 +126,42 @@ public struct AblationSummary: Sendable {
         Column(header: "max_test_error_percent", markdownHeader: "max") { format($0.finalTestErrors.max()) },
     ]
 
-    /// Reads every run's `metrics.csv`.
-    public static func collect(_ plan: AblationPlan) throws -> AblationSummary {
+    /// Layers of layer_accuracy.csv for the deepest architecture: input, hidden_0 …, output, network.
+    public var accuracyLayers: [String] {
+        ["input"] + hiddenLayerNames + ["output", "network"]
+    }
+
+    private var hiddenLayerNames: [String] { (0..<(rows.map(\.hiddenLayers).max() ?? 0)).map { "hidden_\($0)" } }
+
+    /// Every column of this summary: the fixed `columns`, then per layer the final read-out
+    /// accuracy (CSV: mean and SD; Markdown: "mean ± SD"), then per hidden layer the final
+    /// update angle. Empty cells where an architecture lacks the layer or no run recorded it.
+    public var allColumns: [Column] {
+        var columns = Self.columns
+        func add(_ key: String, _ unit: String, _ markdownHeader: String, _ values: @escaping @Sendable (Row) -> [Double]) {
+            columns.append(Column(header: "mean_\(key)_\(unit)", markdownHeader: "", formats: .csv) { AblationSummary.format(SweepStatistics.mean(values($0))) })
+            columns.append(Column(header: "sd_\(key)_\(unit)", markdownHeader: "", formats: .csv) { AblationSummary.format(SweepStatistics.standardDeviation(values($0))) })
+            columns.append(Column(header: "", markdownHeader: markdownHeader, formats: .markdown) { AblationSummary.meanAndSD(values($0)) })
+        }
+        for layer in accuracyLayers {
+            add("accuracy_\(layer)", "percent", "\(layer.replacingOccurrences(of: "_", with: " ")) accuracy (%)") { $0.finalLayerAccuracies[layer] ?? [] }
+        }
+        for layer in hiddenLayerNames {
+            add("update_angle_\(layer)", "degrees", "\(layer.replacingOccurrences(of: "_", with: " ")) update angle (°)") { $0.finalUpdateAngles[layer] ?? [] }
+        }
+        return columns
+    }
+
+    /// Reads every finished run's `metrics.csv`, `layer_accuracy.csv` and
+    /// `update_angles_smoothed.csv` (`status` says which runs are finished).
+    public static func collect(_ plan: AblationPlan, status: (URL) -> RunStatus = RunStatus.of) throws -> AblationSummary {
         var rows: [Row] = []
         for architecture in plan.architectures {
             var row = Row(architecture: AblationPlan.label(architecture), runs: plan.seeds.count, finished: 0,
-                          epochs: 0, finalTestErrors: [], testErrorsByEpoch: [])
+                          epochs: 0, finalTestErrors: [], testErrorsByEpoch: [], hiddenLayers: architecture.count)
             for seed in plan.seeds {
                 let directory = plan.runDirectory(architecture: architecture, seed: seed)
-                guard case let .finished(epochs) = RunStatus.of(directory) else { continue }
+                guard case let .finished(epochs) = status(directory) else { continue }
                 let errors = try testErrors(in: directory)
                 guard errors.count == epochs else {
                     throw CheckpointError("\(directory.path)/metrics.csv has \(errors.count) epochs; the run has \(epochs)")
@@ -111,10 +170,43 @@ public struct AblationSummary: Sendable {
                 row.epochs = max(row.epochs, epochs)
                 row.finalTestErrors.append(errors[epochs - 1])
                 row.testErrorsByEpoch.append(errors)
+                for (layer, accuracy) in layerAccuracies(in: directory, epoch: epochs) {
+                    row.finalLayerAccuracies[layer, default: []].append(accuracy)
+                }
+                for (layer, angle) in finalUpdateAngles(in: directory) {
+                    row.finalUpdateAngles[layer, default: []].append(angle)
+                }
             }
             rows.append(row)
         }
         return AblationSummary(rows: rows)
+    }
+
+    /// Layer → accuracy (percent) at `epoch` from a run's layer_accuracy.csv (empty when the
+    /// file or the epoch is missing).
+    public static func layerAccuracies(in directory: URL, epoch: Int) -> [String: Double] {
+        guard let table = CSVTable(url: directory.appendingPathComponent("layer_accuracy.csv")),
+              let epochs = table.column("epoch"), let layers = table.column("layer"),
+              let accuracies = table.column("accuracy_percent") else { return [:] }
+        var result: [String: Double] = [:]
+        for k in epochs.indices where Int(epochs[k]) == epoch {
+            if let value = Double(accuracies[k]), value.isFinite { result[layers[k]] = value }
+        }
+        return result
+    }
+
+    /// `hidden_<l>` → the last row's `angle_layer_<l>` of a run's update_angles_smoothed.csv
+    /// (finite values only; empty when the file is missing).
+    public static func finalUpdateAngles(in directory: URL) -> [String: Double] {
+        guard let table = CSVTable(url: directory.appendingPathComponent("update_angles_smoothed.csv")),
+              let last = table.rows.last else { return [:] }
+        var result: [String: Double] = [:]
+        for (k, name) in table.header.enumerated() where name.hasPrefix("angle_layer_") {
+            if let value = Double(last[k]), value.isFinite {
+                result["hidden_" + name.dropFirst("angle_layer_".count)] = value
+            }
+        }
+        return result
     }
 
     /// Column `test_error_percent` of a run's metrics.csv, by epoch.
@@ -135,19 +227,23 @@ public struct AblationSummary: Sendable {
     }
 
     public var csv: String {
-        let columns = Self.columns
+        let columns = allColumns.filter { $0.formats.contains(.csv) }
         return ([columns.map(\.header).joined(separator: ",")]
             + rows.map { row in columns.map { $0.value(row) }.joined(separator: ",") })
             .map { $0 + "\n" }.joined()
     }
 
     public func markdown(title: String, command: String) -> String {
-        let columns = Self.columns
+        let columns = allColumns.filter { $0.formats.contains(.markdown) }
         var lines = ["# \(title)", "", "Command: `\(command)`", "",
-                     "Final test error (full test set, last epoch) over seeds; only finished runs count.", "",
+                     "Final test error (full test set, last epoch) over seeds; only finished runs count. "
+                        + "Layer accuracies (linear read-out of each layer, and the network's own, at the last epoch) "
+                        + "and update angles (last block of update_angles_smoothed.csv) are mean ± SD over the finished runs that recorded them.", "",
                      "| " + columns.map(\.markdownHeader).joined(separator: " | ") + " |",
                      "|" + String(repeating: "---|", count: columns.count)]
         for row in rows { lines.append("| " + columns.map { $0.value(row) }.joined(separator: " | ") + " |") }
+        lines += ["", "![Test error by epoch](\(Self.figureName))", "",
+                  "Test error per epoch (full test set): the line is the mean over finished seeds, the shaded band spans their minimum to maximum."]
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -165,11 +261,38 @@ public struct AblationSummary: Sendable {
         return lines.map { $0 + "\n" }.joined()
     }
 
-    /// Writes summary.csv, summary.md and summary_by_epoch.csv into the sweep directory, atomically.
+    public static let figureName = "test_error_by_epoch.svg"
+
+    /// Test error per epoch: per architecture, the mean over finished seeds as a line and
+    /// their min–max as a shaded band of the same color.
+    public func testErrorChart() -> SVGChart {
+        var chart = SVGChart(title: "Test error by epoch", xLabel: "epoch", yLabel: "test error (%)")
+        chart.integerX = true
+        chart.legendNote = ["line: mean over seeds", "band: min–max over seeds"]
+        for (k, row) in rows.enumerated() where row.epochs > 0 {
+            let color = SVGChart.palette[k % SVGChart.palette.count]
+            var mean: [(x: Double, y: Double)] = []
+            var band: [(x: Double, low: Double, high: Double)] = []
+            for e in 0..<row.epochs {
+                let values = row.testErrorsByEpoch.compactMap { e < $0.count ? $0[e] : nil }
+                guard let m = SweepStatistics.mean(values), let low = values.min(), let high = values.max() else { continue }
+                mean.append((Double(e + 1), m))
+                band.append((Double(e + 1), low, high))
+            }
+            chart.bands.append(SVGChart.Band(name: row.architecture, points: band, color: color))
+            // The label alone: the legend truncates at 24 characters (784-500-100-100-10 is 18).
+            chart.series.append(SVGChart.Series(name: row.architecture, points: mean, color: color))
+        }
+        return chart
+    }
+
+    /// Writes summary.csv, summary.md, summary_by_epoch.csv and test_error_by_epoch.svg into
+    /// the sweep directory, atomically.
     public func write(to directory: URL, title: String, command: String) throws {
         try AtomicFile.write(Data(csv.utf8), to: directory.appendingPathComponent("summary.csv"))
         try AtomicFile.write(Data(markdown(title: title, command: command).utf8), to: directory.appendingPathComponent("summary.md"))
         try AtomicFile.write(Data(byEpochCSV.utf8), to: directory.appendingPathComponent("summary_by_epoch.csv"))
+        try AtomicFile.write(Data(testErrorChart().render().utf8), to: directory.appendingPathComponent(Self.figureName))
     }
 }
 
