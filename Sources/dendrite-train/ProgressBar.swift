@@ -12,11 +12,20 @@ final class ProgressBar: TrainingObserver {
     private var lastDraw = Date.distantPast
     private var lastQuickTest: Double?
 
-    init(enabled: Bool) { self.enabled = enabled }
+    /// Lines printed once training really starts (after every check has passed and the run
+    /// directory exists), so a refused run never announces a directory it did not create.
+    private let header: [String]
+
+    init(enabled: Bool, header: [String] = []) {
+        self.enabled = enabled
+        self.header = header
+    }
 
     func trainingWillStart(epochs: Int, imagesPerEpoch: Int, startingEpoch: Int) {
         self.epochs = epochs
         self.imagesPerEpoch = imagesPerEpoch
+        for line in header { print(line) }
+        fflush(stdout)
     }
 
     func didTrain(epoch: Int, image: Int, loss: Double, correct: Bool) throws {

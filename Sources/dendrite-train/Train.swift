@@ -212,13 +212,12 @@ struct Train: ParsableCommand {
         do {
             let dataset = try TrainingRun.loadDataset(self.dataset, explicit: data)
             let spec = try spec(trainingImages: dataset.train.count, testImages: dataset.test.count)
-            var observers: [TrainingObserver] = []
-            let progress = ProgressBar(enabled: !quiet)
-            observers.append(progress)
-            print("Dendrites: \(spec.mode.rawValue) mode, \(AblationPlan.label(spec.network.hiddenSizes)), \(spec.preset.map { "preset \($0), " } ?? "")\(spec.training.epochs) epoch(s) of \(spec.training.imagesPerEpoch) images, seed \(spec.training.seed)")
-            print("data: \(dataset.directory)")
-            print("run directory: \(spec.outputDirectory.path)")
-            let epochs = try TrainingRun.run(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: observers)
+            let progress = ProgressBar(enabled: !quiet, header: [
+                "Dendrites: \(spec.mode.rawValue) mode, \(AblationPlan.label(spec.network.hiddenSizes)), \(spec.preset.map { "preset \($0), " } ?? "")\(spec.training.epochs) epoch(s) of \(spec.training.imagesPerEpoch) images, seed \(spec.training.seed)",
+                "data: \(dataset.directory)",
+                "run directory: \(spec.outputDirectory.path)",
+            ])
+            let epochs = try TrainingRun.run(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: [progress])
             if let last = epochs.last {
                 print(String(format: "final test error: %.2f%% (%d test images)", last.testError, spec.training.fullTestImages))
             }
