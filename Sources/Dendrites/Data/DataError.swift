@@ -1,4 +1,4 @@
-/// A problem with a data file: which file, and what is wrong with it.
+/// A problem with a data or weight file (IDX, gzip, `.npy`): which file, and what is wrong with it.
 public struct DataError: Error, CustomStringConvertible, Equatable {
     public let file: String
     public let problem: String

@@ -1,17 +1,8 @@
 import Foundation
 
-/// A problem reading a `.npy` file: which file, and what is wrong with it.
-public struct NPYError: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let problem: String
-
-    public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-
-    public var description: String { "\(file): \(problem)" }
-}
+/// A problem reading a `.npy` file: which file, and what is wrong with it (the same error as
+/// for any other data file).
+public typealias NPYError = DataError
 
 /// A real-valued n-dimensional array; `values` are in C (row-major) order.
 public struct NPYArray: Equatable {
