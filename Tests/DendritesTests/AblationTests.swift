@@ -253,10 +253,7 @@ struct AblationTests {
 struct AblationCommandTests {
     @Test("ablate killed with SIGKILL and started again finishes every run exactly as uninterrupted runs")
     func killAndRestart() throws {
-        guard let binary = dendriteTrainBinary() else {
-            print("SKIPPED killAndRestart: no built dendrite-train with `resume` under \(SharedPaths.packageRoot.path)/.build*/release; set DENDRITES_TRAIN_BINARY")
-            return
-        }
+        guard let binary = dendriteTrainBinary(orSkip: "killAndRestart") else { return }
         let parent = try SharedPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: parent) }
         let sweep = parent.appendingPathComponent("sweep")

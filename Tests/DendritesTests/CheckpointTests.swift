@@ -221,23 +221,6 @@ struct CheckpointTests {
 
 // MARK: - SIGKILL
 
-/// The built `dendrite-train`: $DENDRITES_TRAIN_BINARY, else the newest
-/// <package>/.build*/release/dendrite-train that knows `resume`.
-func dendriteTrainBinary() -> String? {
-    if let explicit = ProcessInfo.processInfo.environment["DENDRITES_TRAIN_BINARY"] { return explicit }
-    let root = SharedPaths.packageRoot
-    let fm = FileManager.default
-    let candidates = ((try? fm.contentsOfDirectory(atPath: root.path)) ?? [])
-        .filter { $0.hasPrefix(".build") }
-        .map { root.appendingPathComponent($0).appendingPathComponent("release/dendrite-train").path }
-        .filter { fm.isExecutableFile(atPath: $0) }
-        .sorted {
-            let a = (try? fm.attributesOfItem(atPath: $0)[.modificationDate] as? Date) ?? .distantPast
-            let b = (try? fm.attributesOfItem(atPath: $1)[.modificationDate] as? Date) ?? .distantPast
-            return a > b
-        }
-    return candidates.first { (try? runTool($0, ["resume", "--help"])) == 0 }
-}
 
 @discardableResult
 func runTool(_ binary: String, _ arguments: [String]) throws -> Int32 {
@@ -255,10 +238,7 @@ func runTool(_ binary: String, _ arguments: [String]) throws -> Int32 {
 struct CheckpointKillTests {
     @Test("kill -9 mid-epoch 2 leaves no corrupted file, and resume equals the uninterrupted run")
     func killAndResume() throws {
-        guard let binary = dendriteTrainBinary() else {
-            print("SKIPPED killAndResume: no built dendrite-train with `resume` under \(SharedPaths.packageRoot.path)/.build*/release; set DENDRITES_TRAIN_BINARY")
-            return
-        }
+        guard let binary = dendriteTrainBinary(orSkip: "killAndResume") else { return }
         let parent = try SharedPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: parent) }
         let straight = parent.appendingPathComponent("straight")
