@@ -156,10 +156,19 @@ public struct RateEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
     public func outputPotentials(
         images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
     ) -> [[Scalar]] {
-        var result: [[Scalar]] = []
-        result.reserveCapacity(indices.count)
+        let output = layerValues(images: images, indices: indices, weights: weights).last!
+        return (0..<output.rows).map { Array(output.values[$0 * output.columns..<($0 + 1) * output.columns]) }
+    }
+
+    /// The whole feedforward pass, one matrix (images × neurons) per layer: the input rates
+    /// λ_max·pixel, each hidden layer's rates λ = λ_max σ(k_B (W s + b)), and the output
+    /// layer's somatic potentials C = k_D (W s + b). Batched matrix products.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    public func layerValues(images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>) -> [Matrix<Scalar>] {
         let pixelCount = images.pixelsPerImage
-        let maxRate = soma.maximumRate
+        var layers = [Matrix<Scalar>(rows: indices.count, columns: pixelCount)]
+            + configuration.layerSizes.map { Matrix<Scalar>(rows: indices.count, columns: $0) }
         var start = 0
         while start < indices.count {
             let batch = Array(indices[start..<min(start + batchSize, indices.count)])
@@ -168,10 +177,11 @@ public struct RateEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
             for (row, index) in batch.enumerated() {
                 var p = row * pixelCount
                 for pixel in images.image(index) {
-                    activity.values[p] = maxRate * (Scalar(pixel) / 255)
+                    activity.values[p] = soma.maximumRate * (Scalar(pixel) / 255)
                     p += 1
                 }
             }
+            store(activity, into: &layers[0], at: start)
             for m in 0..<configuration.layerCount {
                 let w = weights.forward[m]
                 var next = Matrix<Scalar>(rows: batch.count, columns: w.rows)
@@ -192,13 +202,17 @@ public struct RateEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
                         next.values[i] = soma.rate(somatic: soma.hiddenSteadyState(basal: next.values[i]))
                     }
                 }
+                store(next, into: &layers[m + 1], at: start)
                 activity = next
-            }
-            for row in 0..<batch.count {
-                result.append(Array(activity.values[row * activity.columns..<(row + 1) * activity.columns]))
             }
             start += batchSize
         }
-        return result
+        return layers
+    }
+
+    /// Copies a batch's rows into the full matrix, starting at row `row`.
+    private func store(_ batch: Matrix<Scalar>, into full: inout Matrix<Scalar>, at row: Int) {
+        let offset = row * full.columns
+        for i in batch.values.indices { full.values[offset + i] = batch.values[i] }
     }
 }

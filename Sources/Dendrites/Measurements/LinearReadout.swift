@@ -89,20 +89,12 @@ public enum LayerActivity {
     /// λ_max σ(k_D(W s + b)) for the output layer (what a rate-mode test computes).
     public static func rateMode(configuration: NetworkConfiguration, weights: NetworkWeights<Double>,
                                 images: LabeledImages, indices: [Int]) -> [Matrix<Double>] {
-        let p = configuration.neuron
-        var activity = inputMatrix(images: images, indices: indices, maximumRate: p.maximumRate)
-        var layers = [activity]
-        for m in 0..<configuration.layerCount {
-            let w = weights.forward[m]
-            var next = activity.multiplied(by: w.transposed)
-            let coupling = m == configuration.layerCount - 1 ? p.dendriticCoupling : p.basalCoupling
-            for r in 0..<next.rows {
-                for i in 0..<next.columns {
-                    next[r, i] = p.maximumRate * sigmoid(coupling * (next[r, i] + weights.bias[m][i]))
-                }
-            }
-            layers.append(next)
-            activity = next
+        // The rate-mode test's own feedforward pass; the output potentials become rates.
+        var layers = RateEvaluator<Double>(configuration: configuration)
+            .layerValues(images: images, indices: indices, weights: weights)
+        let soma = SomaticDynamics<Double>(configuration.neuron)
+        for i in layers[layers.count - 1].values.indices {
+            layers[layers.count - 1].values[i] = soma.rate(somatic: layers[layers.count - 1].values[i])
         }
         return layers
     }
