@@ -53,17 +53,53 @@ struct SpikingEquationTests {
                 history.record(Int32(j))
                 if generator.uniform() < 0.1 { history.record(Int32(j)) }  // a count of 2
             }
-            projection.ingest(history.slots[history.head], slot: history.head)
-            projection.current(history: history, kernel: kernel, base: base, into: &result)
+            projection.push(history.slots[history.head], slot: history.head)
+            projection.current(base: base, into: &result)
             let direct = SynapticProjection<Double>.directCurrent(matrix: matrix, history: history, kernel: kernel, base: base)
+            #expect(relativeDifference(result, direct) < 1e-13, "step \(step)")
+            projection.kernelSumCurrent(history: history, base: base, into: &result)
             #expect(relativeDifference(result, direct) < 1e-13, "step \(step)")
         }
         // New weights mid-stream: the spikes still in memory act through them.
         let changed = Matrix<Double>(rows: post, columns: pre) { _, _ in generator.uniform(-1, 1) }
         projection.load(changed, history: history)
-        projection.current(history: history, kernel: kernel, base: base, into: &result)
+        projection.current(base: base, into: &result)
         #expect(relativeDifference(result, SynapticProjection<Double>.directCurrent(matrix: changed, history: history, kernel: kernel, base: base)) < 1e-13)
     }
+
+    /// The recursive filters of PSPFilter against the direct κ-weighted sum of the last `mem`
+    /// drives, over a long stream (rounding must not accumulate), in both precisions.
+    func recursiveFilterMatchesKernelSum<Scalar: DendriteScalar>(_: Scalar.Type, tolerance: Double) {
+        var generator = Xoshiro256(seed: 31)
+        let (pre, post) = (80, 37)
+        let matrix = Matrix<Scalar>(rows: post, columns: pre) { _, _ in Scalar(generator.uniform(-1, 1)) }
+        let base = (0..<post).map { _ in Scalar(generator.uniform()) }
+        var history = SpikeHistory(memory: 10)
+        var projection = SynapticProjection<Scalar>(presynaptic: pre, postsynaptic: post, memory: 10)
+        projection.load(matrix, history: history)
+        var filtered = [Scalar](repeating: 0, count: post), summed = filtered
+        var worst = 0.0
+        for step in 0..<5000 {
+            history.advance()
+            // Bursts and silences, so that the filters must return to exactly zero input.
+            let rate = (step / 100) % 3 == 2 ? 0 : 0.3
+            for j in 0..<pre where generator.uniform() < rate { history.record(Int32(j)) }
+            projection.push(history.slots[history.head], slot: history.head)
+            projection.current(base: base, into: &filtered)
+            projection.kernelSumCurrent(history: history, base: base, into: &summed)
+            worst = max(worst, relativeDifference(filtered, summed.map(Double.init)))
+            // Ten silent steps empty the memory: no synaptic input at all, exactly, as the direct sum.
+            if step % 300 == 299 { #expect(filtered == base, "step \(step)") }
+        }
+        #expect(worst < tolerance)
+        #expect(worst > 0 || Scalar.self == Double.self)  // the two paths really are different sums
+    }
+
+    @Test("recursive PSP filters equal the direct 10-step kernel sum (Double)")
+    func recursiveFilterDouble() { recursiveFilterMatchesKernelSum(Double.self, tolerance: 1e-13) }
+
+    @Test("recursive PSP filters equal the direct 10-step kernel sum (Float)")
+    func recursiveFilterFloat() { recursiveFilterMatchesKernelSum(Float.self, tolerance: 2e-5) }
 
     @Test("Wald(2, 1) draws have mean 2 and variance μ³/λ = 8")
     func waldStatistics() {
@@ -93,28 +129,124 @@ struct SpikingEquationTests {
 
     @Test("thinned spike counts are Poisson with mean λ_max σ(C)", arguments: [SpikeSampler.thinning, .perNeuron])
     func thinnedCounts(sampler: SpikeSampler) {
-        let somatic: [Double] = [-3, -0.5, 0, 1, 4]
+        thinnedCounts(Double.self, sampler: sampler)
+        if sampler == .thinning { thinnedCounts(Float.self, sampler: sampler) }
+    }
+
+    func thinnedCounts<Scalar: DendriteScalar>(_: Scalar.Type, sampler: SpikeSampler) {
+        let somatic: [Scalar] = [-3, -0.5, 0, 1, 4, 12]
         var generator = Xoshiro256(seed: 14)
+        var streams = UniformStreams(seededFrom: &generator)
+        var buffers = ThinningBuffers<Scalar>(capacity: somatic.count)
         let steps = 200_000
         var counts = [[Double]](repeating: [Double](repeating: 0, count: steps), count: somatic.count)
         var history = SpikeHistory(memory: 1)
         for t in 0..<steps {
             history.advance()
             switch sampler {
-            case .thinning: SpikeGeneration.thinned(somatic: somatic, maximumRate: 0.2, generator: &generator, into: &history)
+            case .thinning: SpikeGeneration.thinned(somatic: somatic, maximumRate: 0.2, streams: &streams, buffers: &buffers, into: &history)
             case .perNeuron: SpikeGeneration.perNeuron(somatic: somatic, maximumRate: 0.2, generator: &generator, into: &history)
             }
             for j in history.slots[history.head] { counts[Int(j)][t] += 1 }
         }
         for (i, c) in somatic.enumerated() {
-            let lambda = 0.2 / (1 + exp(-c))
+            let lambda = 0.2 / (1 + exp(-Double(c)))
             let mean = counts[i].reduce(0, +) / Double(steps)
             let variance = counts[i].map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(steps - 1)
             #expect(abs(mean - lambda) < 5 * (lambda / Double(steps)).squareRoot(), "neuron \(i)")
-            #expect(abs(variance / lambda - 1) < 0.05, "neuron \(i)")
+            // The sample variance over λ has SD √((1/λ + 2)/n) for Poisson counts (μ₄ = λ + 3λ²).
+            #expect(abs(variance / lambda - 1) < max(0.05, 5 * ((1 / lambda + 2) / Double(steps)).squareRoot()), "neuron \(i)")
             #expect(counts[i].max()! >= 2 || lambda < 0.05, "counts above 1 occur (not Bernoulli)")
         }
     }
+
+    @Test("thinned input spikes are Poisson with mean λ_max p_j, recorded as the pixel", arguments: [false, true])
+    func thinnedInputCounts(float: Bool) {
+        if float { thinnedInputCounts(Float.self) } else { thinnedInputCounts(Double.self) }
+    }
+
+    func thinnedInputCounts<Scalar: DendriteScalar>(_: Scalar.Type) {
+        let pixels: [Int32] = [3, 700, 41]
+        let probabilities: [Scalar] = [1, 0.5, 0.02]
+        var generator = Xoshiro256(seed: 15)
+        var streams = UniformStreams(seededFrom: &generator)
+        var buffers = ThinningBuffers<Scalar>(capacity: 784)
+        for k in pixels.indices { buffers.labels[k] = pixels[k]; buffers.inverseAcceptance[k] = 1 / probabilities[k] }
+        let steps = 200_000
+        var counts = [Int32: [Double]]()
+        for p in pixels { counts[p] = [Double](repeating: 0, count: steps) }
+        var history = SpikeHistory(memory: 1)
+        for t in 0..<steps {
+            history.advance()
+            SpikeGeneration.thinned(count: pixels.count, maximumRate: 0.2, streams: &streams, buffers: &buffers, into: &history)
+            for j in history.slots[history.head] { counts[j]![t] += 1 }
+        }
+        for k in pixels.indices {
+            let lambda = 0.2 * Double(probabilities[k])
+            let c = counts[pixels[k]]!
+            let mean = c.reduce(0, +) / Double(steps)
+            let variance = c.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(steps - 1)
+            #expect(abs(mean - lambda) < 5 * (lambda / Double(steps)).squareRoot(), "pixel \(pixels[k])")
+            #expect(abs(variance / lambda - 1) < 0.06, "pixel \(pixels[k])")
+        }
+    }
+
+    @Test("uniform streams: in [0, 1), mean 1/2, variance 1/12, lanes and halves uncorrelated")
+    func uniformStreams() {
+        var generator = Xoshiro256(seed: 16)
+        var streams = UniformStreams(seededFrom: &generator)
+        func check<Scalar: DendriteScalar>(_: Scalar.Type) {
+            let n = 400_000
+            var u = [Scalar](repeating: -1, count: UniformStreams.paddedCount(n))
+            u.withUnsafeMutableBufferPointer { streams.fill($0.baseAddress!, count: n) }
+            let x = u.map(Double.init)
+            #expect(x.allSatisfy { $0 >= 0 && $0 < 1 })
+            let mean = x.reduce(0, +) / Double(x.count)
+            let variance = x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(x.count)
+            #expect(abs(mean - 0.5) < 5 * (1.0 / 12 / Double(x.count)).squareRoot())
+            #expect(abs(variance * 12 - 1) < 0.01)
+            // Neighbours come from different lanes (or halves of one word): no correlation.
+            for lag in 1...8 {
+                var sum = 0.0
+                for i in 0..<(x.count - lag) { sum += (x[i] - 0.5) * (x[i + lag] - 0.5) }
+                #expect(abs(sum / Double(x.count - lag) * 12) < 0.01, "lag \(lag)")
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+        // Seeded from the generator: the same seed, the same uniforms.
+        var g1 = Xoshiro256(seed: 17), g2 = Xoshiro256(seed: 17)
+        var a = UniformStreams(seededFrom: &g1), b = UniformStreams(seededFrom: &g2)
+        #expect(a.next() == b.next())
+        #expect(g1 == g2 && g1 != Xoshiro256(seed: 17))
+    }
+
+    /// The vectorizable exp and σ against Foundation's, over the whole range the sampler meets.
+    func polynomialExpAccuracy<Scalar: DendriteScalar>(_: Scalar.Type, ulps: Double) {
+        var worst = 0.0, worstSigmoid = 0.0
+        var x = -80.0
+        while x <= 80 {
+            let v = Scalar(x)
+            let reference = Double(Scalar.exp(v))
+            worst = max(worst, abs(Double(Scalar.polynomialExp(v)) - reference) / reference)
+            worstSigmoid = max(worstSigmoid, abs(Double(polynomialSigmoid(v)) - Double(sigmoid(v))) / Double(sigmoid(v)))
+            x += 0.00731
+        }
+        let epsilon = Double(Scalar.ulpOfOne)
+        #expect(worst < ulps * epsilon, "exp: worst relative error \(worst / epsilon) ulp")
+        #expect(worstSigmoid < ulps * epsilon, "σ: worst relative error \(worstSigmoid / epsilon) ulp")
+        #expect(worst > 0 || Scalar.self == Double.self)  // not Foundation's exp itself
+        // Beyond the clamp: no overflow to infinity or NaN; σ saturates.
+        #expect(Scalar.polynomialExp(Scalar(-1000)) >= 0 && Scalar.polynomialExp(Scalar(-1000)) < Scalar(1e-30))
+        #expect(Scalar.polynomialExp(Scalar(1000)).isFinite)
+        #expect(polynomialSigmoid(Scalar(-1000)) < Scalar(1e-30) && polynomialSigmoid(Scalar(1000)) == 1)
+    }
+
+    @Test("polynomial exp and σ agree with Foundation's within a few ulp (Float)")
+    func polynomialExpFloat() { polynomialExpAccuracy(Float.self, ulps: 4) }
+
+    @Test("polynomial exp and σ agree with Foundation's within a few ulp (Double)")
+    func polynomialExpDouble() { polynomialExpAccuracy(Double.self, ulps: 8) }
 }
 
 @Suite("Spiking mode: phases, plateaus, tests")

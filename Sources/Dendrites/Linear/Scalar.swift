@@ -3,7 +3,7 @@ import RealModule
 
 /// The floating-point types the simulator runs in: `Double` (rate mode, and the reference) and
 /// `Float` (an optional fast spiking mode). Each maps the few BLAS kernels the model needs.
-public protocol DendriteScalar: BinaryFloatingPoint, Real, Sendable, Codable
+public protocol DendriteScalar: BinaryFloatingPoint, Real, Sendable, Codable, PolynomialExponential, SIMDScalar
 where Self.RawSignificand: FixedWidthInteger {
     /// y ← alpha·A·x + beta·y, with A row-major (rows × columns).
     static func gemv(

@@ -27,6 +27,8 @@ public struct SpikeHistory: Sendable {
 
     public mutating func record(_ neuron: Int32) { slots[head].append(neuron) }
 
+    public mutating func record(contentsOf neurons: UnsafeBufferPointer<Int32>) { slots[head].append(contentsOf: neurons) }
+
     public mutating func clear() {
         for i in slots.indices { slots[i].removeAll(keepingCapacity: true) }
     }

@@ -32,6 +32,13 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private var inputPixels: [Int32] = []
     private var inputProbabilities: [Double] = []
 
+    // The thinning sampler: uniforms in SIMD lanes, reseeded from the run's generator at the start
+    // of every phase, and working memory for the input (acceptance p_j, labels = the non-zero
+    // pixels) and for each layer.
+    private var streams: UniformStreams
+    private var inputSampler: ThinningBuffers<Scalar>
+    private var layerSamplers: [ThinningBuffers<Scalar>]
+
     // Sums over the averaging window of the current phase.
     private var somaticSum: [[Scalar]]
     private var apicalSum: [[Scalar]]
@@ -61,10 +68,12 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         inputHistory = SpikeHistory(memory: memory, expectedSpikesPerStep: expected(configuration.inputSize))
         histories = sizes.map { SpikeHistory(memory: memory, expectedSpikesPerStep: expected($0)) }
         forwardProjections = (0..<sizes.count).map {
-            SynapticProjection(presynaptic: configuration.inputCount(ofLayer: $0), postsynaptic: sizes[$0], memory: memory)
+            SynapticProjection(presynaptic: configuration.inputCount(ofLayer: $0), postsynaptic: sizes[$0], memory: memory,
+                               neuron: configuration.neuron)
         }
         feedbackProjections = (0..<configuration.hiddenLayerCount).map {
-            SynapticProjection(presynaptic: configuration.feedbackInputCount(ofHiddenLayer: $0), postsynaptic: sizes[$0], memory: memory)
+            SynapticProjection(presynaptic: configuration.feedbackInputCount(ofHiddenLayer: $0), postsynaptic: sizes[$0], memory: memory,
+                               neuron: configuration.neuron)
         }
         let zeros = { (n: Int) in [Scalar](repeating: 0, count: n) }
         basal = sizes.map(zeros)
@@ -79,6 +88,10 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         ringLength = options.averagingWindow + 5
         apicalRing = options.randomPlateauTimes ? configuration.hiddenSizes.map { zeros($0 * (options.averagingWindow + 5)) } : []
         plateauDelays = configuration.hiddenSizes.map { [Int](repeating: 0, count: $0) }
+        var unseeded = Xoshiro256(seed: 0)
+        streams = UniformStreams(seededFrom: &unseeded)
+        inputSampler = ThinningBuffers(capacity: configuration.inputSize)
+        layerSamplers = sizes.map { ThinningBuffers(capacity: $0) }
     }
 
     /// The layer whose spikes reach hidden layer l's apical dendrites.
@@ -131,7 +144,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         func compare(_ projection: SynapticProjection<Scalar>, _ matrix: Matrix<Scalar>, _ history: SpikeHistory) {
             let zeros = [Scalar](repeating: 0, count: projection.postsynapticCount)
             var cached = zeros
-            projection.current(history: history, kernel: kernel, base: zeros, into: &cached)
+            projection.current(base: zeros, into: &cached)
             let direct = SynapticProjection<Scalar>.directCurrent(matrix: matrix, history: history, kernel: kernel, base: zeros)
             let scale = max(direct.map { abs(Double($0)) }.max() ?? 0, 1e-300)
             for (a, b) in zip(cached, direct) { worst = max(worst, abs(Double(a) - Double(b)) / scale) }
@@ -166,12 +179,10 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
 
     private mutating func refreshDrives() {
         for m in forwardProjections.indices {
-            let history = m == 0 ? inputHistory : histories[m - 1]
-            for slot in 0..<history.memory { forwardProjections[m].ingest(history.slots[slot], slot: slot) }
+            forwardProjections[m].rebuild(from: m == 0 ? inputHistory : histories[m - 1])
         }
         for l in feedbackProjections.indices {
-            let history = histories[feedbackSource(ofHiddenLayer: l)]
-            for slot in 0..<history.memory { feedbackProjections[l].ingest(history.slots[slot], slot: slot) }
+            feedbackProjections[l].rebuild(from: histories[feedbackSource(ofHiddenLayer: l)])
         }
     }
 
@@ -183,6 +194,10 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             inputPixels.append(Int32(j))
             inputProbabilities.append(Double(rate) / maximumRate)
         }
+        for k in inputPixels.indices {
+            inputSampler.labels[k] = inputPixels[k]
+            inputSampler.inverseAcceptance[k] = Scalar(1 / inputProbabilities[k])
+        }
     }
 
     // MARK: One time step
@@ -192,28 +207,35 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         var computeApical: Bool
         var accumulate: Bool
         var trainingAverages: Bool
+        /// The presynaptic PSP sums s̄ (only the forward phase's reach the learning rule).
+        var presynapticAverages: Bool
     }
 
     mutating func step(weights: NetworkWeights<Scalar>, target: Bool, bookkeeping: Bookkeeping, generator: inout Xoshiro256) {
         let output = configuration.layerCount - 1
         inputHistory.advance()
-        SpikeGeneration.input(pixels: inputPixels, probabilities: inputProbabilities, maximumRate: maximumRate,
-                              sampler: options.sampler, generator: &generator, into: &inputHistory)
-        forwardProjections[0].ingest(inputHistory.slots[inputHistory.head], slot: inputHistory.head)
+        switch options.sampler {
+        case .thinning:
+            SpikeGeneration.thinned(count: inputPixels.count, maximumRate: maximumRate, streams: &streams,
+                                    buffers: &inputSampler, into: &inputHistory)
+        case .perNeuron:
+            SpikeGeneration.perNeuronInput(pixels: inputPixels, probabilities: inputProbabilities, maximumRate: maximumRate,
+                                           generator: &generator, into: &inputHistory)
+        }
+        forwardProjections[0].push(inputHistory.slots[inputHistory.head], slot: inputHistory.head)
 
         for m in 0...output {
             // B = W s(t) + b
             let presynaptic = m == 0 ? inputHistory : histories[m - 1]
-            forwardProjections[m].current(history: presynaptic, kernel: kernel, base: weights.bias[m], into: &basal[m])
+            forwardProjections[m].current(base: weights.bias[m], into: &basal[m])
             if m < output {
                 let source = feedbackSource(ofHiddenLayer: m)
                 if bookkeeping.computeApical {
                     // A = Y s_fb(t−1) + c: the source layer has not spiked yet this step.
-                    feedbackProjections[m].current(history: histories[source], kernel: kernel,
-                                                   base: weights.apicalBias[m], into: &apical[m])
+                    feedbackProjections[m].current(base: weights.apicalBias[m], into: &apical[m])
                 }
                 updateHiddenSoma(m)
-                if bookkeeping.accumulate && bookkeeping.trainingAverages {
+                if bookkeeping.accumulate && bookkeeping.presynapticAverages {
                     accumulatePSP(from: histories[source], into: &apicalInputSum[m])
                 }
             } else {
@@ -221,8 +243,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             }
             if bookkeeping.accumulate {
                 add(somatic[m], to: &somaticSum[m])
+                if bookkeeping.presynapticAverages { accumulatePSP(from: presynaptic, into: &presynapticSum[m]) }
                 if bookkeeping.trainingAverages {
-                    accumulatePSP(from: presynaptic, into: &presynapticSum[m])
                     if m < output { add(apical[m], to: &apicalSum[m]) }
                     else { for i in somatic[m].indices { outputRateSum[i] += soma.rate(somatic: somatic[m][i]) } }
                 }
@@ -231,14 +253,15 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             histories[m].advance()
             switch options.sampler {
             case .thinning:
-                SpikeGeneration.thinned(somatic: somatic[m], maximumRate: maximumRate, generator: &generator, into: &histories[m])
+                SpikeGeneration.thinned(somatic: somatic[m], maximumRate: maximumRate, streams: &streams,
+                                        buffers: &layerSamplers[m], into: &histories[m])
             case .perNeuron:
                 SpikeGeneration.perNeuron(somatic: somatic[m], maximumRate: maximumRate, generator: &generator, into: &histories[m])
             }
             let head = histories[m].head
-            if m < output { forwardProjections[m + 1].ingest(histories[m].slots[head], slot: head) }
+            if m < output { forwardProjections[m + 1].push(histories[m].slots[head], slot: head) }
             for l in feedbackProjections.indices where feedbackSource(ofHiddenLayer: l) == m {
-                feedbackProjections[l].ingest(histories[m].slots[head], slot: head)
+                feedbackProjections[l].push(histories[m].slots[head], slot: head)
             }
         }
     }
@@ -288,9 +311,10 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         // random plateau times, the 5 steps before the window), so it is computed only there.
         let apicalAlways = configuration.neuron.apicalConductance != 0
         let apicalFrom = trainingAverages ? length - window - (options.randomPlateauTimes ? 5 : 0) : length
+        if options.sampler == .thinning { streams = UniformStreams(seededFrom: &generator) }
         for t in 0..<length {
             let book = Bookkeeping(computeApical: apicalAlways || t >= apicalFrom, accumulate: t >= length - window,
-                                   trainingAverages: trainingAverages)
+                                   trainingAverages: trainingAverages, presynapticAverages: trainingAverages && !target)
             step(weights: weights, target: target, bookkeeping: book, generator: &generator)
             if trainingAverages && options.randomPlateauTimes {
                 for l in apicalRing.indices {

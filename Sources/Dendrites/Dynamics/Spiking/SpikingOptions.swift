@@ -48,3 +48,37 @@ public enum PSPKernel {
         }
     }
 }
+
+/// The same kernel as two recursive filters per neuron, so that the κ-weighted sum over the last
+/// `mem` drives costs O(1) per step instead of O(mem). With a = e^{−1/τ_L}, b = e^{−1/τ_s},
+/// c = 1/(τ_L − τ_s), κ(k) = c (a^k − b^k), and D(t) the drive of step t:
+///
+///   H(t) = Σ_{k=1…mem} b^{k−1} D(t−k+1)  = b H(t−1) + D(t) − b^mem D(t−mem)
+///   P(t) = Σ_{k=1…mem} κ(k) D(t−k+1)     = a P(t−1) + c(a−b) H(t) − c a (a^mem − b^mem) D(t−mem)
+///
+/// P is the synaptic input itself, so nothing large cancels; the recursion is exact up to
+/// rounding, whose errors decay by a factor a or b per step.
+public struct PSPFilter<Scalar: DendriteScalar>: Sendable {
+    /// a = e^{−1/τ_L}, b = e^{−1/τ_s}
+    public let slowDecay: Scalar, fastDecay: Scalar
+    /// b^mem: the weight in H of the drive that leaves the memory.
+    public let fastTail: Scalar
+    /// c (a − b): the weight of H(t) in P(t).
+    public let fastIntoSlow: Scalar
+    /// c a (a^mem − b^mem): the weight in P of the drive that leaves the memory.
+    public let slowTail: Scalar
+    /// b^{k−1}, k = 1…mem: H(t) computed directly.
+    public let fastWeights: [Scalar]
+
+    public init(_ p: NeuronParameters) {
+        let a = Double.exp(-1 / p.kernelDecayTime), b = Double.exp(-1 / p.kernelRiseTime)
+        let c = 1 / (p.kernelDecayTime - p.kernelRiseTime)
+        let m = Double(p.kernelMemory)
+        slowDecay = Scalar(a)
+        fastDecay = Scalar(b)
+        fastTail = Scalar(Double.pow(b, m))
+        fastIntoSlow = Scalar(c * (a - b))
+        slowTail = Scalar(c * a * (Double.pow(a, m) - Double.pow(b, m)))
+        fastWeights = (0..<p.kernelMemory).map { Scalar(Double.pow(b, Double($0))) }
+    }
+}

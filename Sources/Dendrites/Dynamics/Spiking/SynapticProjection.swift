@@ -2,68 +2,124 @@
 /// presynaptic population's last `mem` steps it holds the drive D(u) = Σ_{spikes j at u} M[:, j],
 /// so that M s(t) = Σ_{k=1…mem} κ(k) D(t−k+1) exactly (to rounding), with a column added per
 /// spike instead of a matrix-vector product per step.
+///
+/// The κ-weighted sum itself is kept by the two recursive filters of `PSPFilter` (H and P per
+/// postsynaptic neuron), updated as each new drive arrives (`push`); `kernelSumCurrent` is the
+/// readable reference that sums the `mem` drives directly.
 public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     public let presynapticCount: Int
     public let postsynapticCount: Int
     public let memory: Int
-    /// Mᵀ (pre × post), so that the column of presynaptic neuron j is contiguous.
+    /// The postsynaptic count rounded up to whole blocks of `push` (the padding stays zero).
+    let stride: Int
+    /// Mᵀ (pre × stride), so that the column of presynaptic neuron j is contiguous.
     private(set) var transposed: [Scalar]
-    /// memory × post: the drive of each slot of the presynaptic history.
+    /// memory × stride: the drive of each slot of the presynaptic history.
     private var drive: [Scalar]
+    /// The filter states H(t) and P(t) (PSPFilter), one per postsynaptic neuron.
+    private var fastFilter: [Scalar]
+    private var synapticInput: [Scalar]
+    /// Spikes per slot, and in all slots: with none left in memory, H and P are set to exactly
+    /// zero, as the direct sum is (rounding residues of the recursion would otherwise linger).
+    private var slotSpikes: [Int]
+    private var spikesInMemory = 0
+    private let filter: PSPFilter<Scalar>
+    private let kernel: [Scalar]
 
-    public init(presynaptic: Int, postsynaptic: Int, memory: Int) {
+    public init(presynaptic: Int, postsynaptic: Int, memory: Int, neuron: NeuronParameters = NeuronParameters()) {
+        precondition(memory == neuron.kernelMemory, "the projection's memory must be the kernel's")
         presynapticCount = presynaptic
         postsynapticCount = postsynaptic
         self.memory = memory
-        transposed = [Scalar](repeating: 0, count: presynaptic * postsynaptic)
-        drive = [Scalar](repeating: 0, count: memory * postsynaptic)
+        stride = (postsynaptic + Self.blockWidth - 1) / Self.blockWidth * Self.blockWidth
+        transposed = [Scalar](repeating: 0, count: presynaptic * stride)
+        drive = [Scalar](repeating: 0, count: memory * stride)
+        fastFilter = [Scalar](repeating: 0, count: stride)
+        synapticInput = [Scalar](repeating: 0, count: stride)
+        slotSpikes = [Int](repeating: 0, count: memory)
+        filter = PSPFilter(neuron)
+        kernel = PSPKernel.values(neuron)
     }
 
-    /// Takes a new M, and recomputes every drive from the spikes still in `history`.
+    /// Takes a new M, and recomputes every drive and both filters from the spikes still in `history`.
     public mutating func load(_ matrix: Matrix<Scalar>, history: SpikeHistory) {
         precondition(matrix.rows == postsynapticCount && matrix.columns == presynapticCount)
-        let (rows, columns) = (matrix.rows, matrix.columns)
+        let (rows, columns, stride) = (matrix.rows, matrix.columns, self.stride)
         matrix.values.withUnsafeBufferPointer { m in
             transposed.withUnsafeMutableBufferPointer { t in
                 for i in 0..<rows {
-                    for j in 0..<columns { t[j * rows + i] = m[i * columns + j] }
+                    for j in 0..<columns { t[j * stride + i] = m[i * columns + j] }
                 }
             }
         }
+        rebuild(from: history)
+    }
+
+    /// Recomputes every drive from the spikes in `history`, and H and P directly from the drives
+    /// (not recursively), so the state depends only on M and the history.
+    public mutating func rebuild(from history: SpikeHistory) {
+        let (n, memory) = (stride, self.memory)
+        precondition(history.memory == memory)
         for slot in 0..<memory { ingest(history.slots[slot], slot: slot) }
+        slotSpikes = history.slots.map(\.count)
+        spikesInMemory = slotSpikes.reduce(0, +)
+        let (kernel, fastWeights) = (self.kernel, filter.fastWeights)
+        drive.withUnsafeBufferPointer { d in
+            fastFilter.withUnsafeMutableBufferPointer { h in
+                synapticInput.withUnsafeMutableBufferPointer { p in
+                    for i in 0..<n { h[i] = 0; p[i] = 0 }
+                    for k in 0..<memory {
+                        let slot = d.baseAddress! + history.slot(lag: k) * n
+                        for i in 0..<n {
+                            h[i] += fastWeights[k] * slot[i]
+                            p[i] += kernel[k] * slot[i]
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Applies a rank-one change M ← M + scale · x yᵀ in place (x postsynaptic, y presynaptic):
     /// to Mᵀ only where y_j ≠ 0, and to each cached drive, which changes by
-    /// scale · (Σ_{j ∈ slot} y_j) · x.
+    /// scale · (Σ_{j ∈ slot} y_j) · x; H and P change by the same weighted sums of those changes.
     public mutating func applyRankOneUpdate(scale: Scalar, postsynaptic x: [Scalar], presynaptic y: [Scalar], history: SpikeHistory) {
-        let n = postsynapticCount
+        let (n, stride, presynapticCount, memory) = (postsynapticCount, self.stride, self.presynapticCount, self.memory)
+        let (kernel, fastWeights) = (self.kernel, filter.fastWeights)
         transposed.withUnsafeMutableBufferPointer { t in
             x.withUnsafeBufferPointer { xp in
                 for j in 0..<presynapticCount where y[j] != 0 {
                     let factor = scale * y[j]
-                    let row = t.baseAddress! + j * n
+                    let row = t.baseAddress! + j * stride
                     for i in 0..<n { row[i] += factor * xp[i] }
                 }
             }
         }
+        var fastChange: Scalar = 0, slowChange: Scalar = 0
         drive.withUnsafeMutableBufferPointer { d in
             x.withUnsafeBufferPointer { xp in
-                for slot in 0..<memory {
+                for k in 0..<memory {
+                    let slot = history.slot(lag: k)
                     var total: Scalar = 0
                     for j in history.slots[slot] { total += y[Int(j)] }
                     if total == 0 { continue }
                     let factor = scale * total
-                    let target = d.baseAddress! + slot * n
+                    fastChange += fastWeights[k] * factor
+                    slowChange += kernel[k] * factor
+                    let target = d.baseAddress! + slot * stride
                     for i in 0..<n { target[i] += factor * xp[i] }
                 }
             }
         }
+        for i in 0..<n {
+            fastFilter[i] += fastChange * x[i]
+            synapticInput[i] += slowChange * x[i]
+        }
     }
 
-    /// D(slot) = Σ_{j ∈ spikes} M[:, j]
-    public mutating func ingest(_ spikes: [Int32], slot: Int) {
-        let n = postsynapticCount
+    /// D(slot) = Σ_{j ∈ spikes} M[:, j] (the filters are not touched: `rebuild` and `push` use this).
+    private mutating func ingest(_ spikes: [Int32], slot: Int) {
+        let n = stride
         transposed.withUnsafeBufferPointer { t in
             drive.withUnsafeMutableBufferPointer { d in
                 let target = d.baseAddress! + slot * n
@@ -76,8 +132,80 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         }
     }
 
-    /// result = base + Σ_{k=1…mem} κ(k) D(newest − k + 1), newest = `history.head`.
-    public func current(history: SpikeHistory, kernel: [Scalar], base: [Scalar], into result: inout [Scalar]) {
+    /// A new step: `spikes` are the presynaptic spikes of step t, to be stored in `slot` (the new
+    /// head of the history), which until now held D(t − mem). Updates H and P (PSPFilter):
+    ///
+    ///   D(t) = Σ_{j ∈ spikes} M[:, j]
+    ///   H ← b H + D(t) − b^mem D(t − mem)
+    ///   P ← a P + c(a − b) H − c a (a^mem − b^mem) D(t − mem)
+    ///
+    /// in blocks of postsynaptic neurons, so that D(t) of a block is summed in registers and each
+    /// block is read and written once.
+    public mutating func push(_ spikes: [Int32], slot: Int) {
+        let n = stride
+        let f = filter
+        spikesInMemory += spikes.count - slotSpikes[slot]
+        slotSpikes[slot] = spikes.count
+        if spikesInMemory == 0 {
+            ingest(spikes, slot: slot)
+            for i in 0..<n { fastFilter[i] = 0; synapticInput[i] = 0 }
+            return
+        }
+        let width = Block.scalarCount
+        transposed.withUnsafeBufferPointer { t in
+            drive.withUnsafeMutableBufferPointer { d in
+                fastFilter.withUnsafeMutableBufferPointer { h in
+                    synapticInput.withUnsafeMutableBufferPointer { p in
+                        spikes.withUnsafeBufferPointer { s in
+                            let (columns, stored) = (t.baseAddress!, d.baseAddress! + slot * n)
+                            let (fast, slow) = (h.baseAddress!, p.baseAddress!)
+                            /// The filters of one block of neurons, given their D(t) and D(t − mem).
+                            @inline(__always) func update(_ start: Int, _ arriving: Block, _ leaving: Block) {
+                                let hNew = f.fastDecay * loadBlock(fast + start) + arriving - f.fastTail * leaving
+                                let pNew = f.slowDecay * loadBlock(slow + start) + f.fastIntoSlow * hNew - f.slowTail * leaving
+                                storeBlock(hNew, fast + start)
+                                storeBlock(pNew, slow + start)
+                                storeBlock(arriving, stored + start)
+                            }
+                            // Two blocks at a time (n is a multiple of 2 blocks): D(t) of 2 × 16
+                            // neurons summed in registers over all spikes.
+                            for start in Swift.stride(from: 0, to: n, by: 2 * width) {
+                                var sum0 = Block(), sum1 = Block()
+                                for j in s {
+                                    let column = columns + (Int(j) &* n &+ start)
+                                    sum0 += loadBlock(column)
+                                    sum1 += loadBlock(column + width)
+                                }
+                                let leaving0 = loadBlock(stored + start), leaving1 = loadBlock(stored + start + width)
+                                update(start, sum0, leaving0)
+                                update(start + width, sum1, leaving1)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    typealias Block = SIMD16<Scalar>
+    /// `push` works on two blocks of 16 neurons at a time.
+    static var blockWidth: Int { 2 * Block.scalarCount }
+
+    /// result = base + P(t), the filtered κ-weighted sum of the drives (kept by `push`).
+    public func current(base: [Scalar], into result: inout [Scalar]) {
+        let n = postsynapticCount
+        synapticInput.withUnsafeBufferPointer { p in
+            base.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { r in
+                    for i in 0..<n { r[i] = p[i] + b[i] }
+                }
+            }
+        }
+    }
+
+    /// The reference for `current`: base + Σ_{k=1…mem} κ(k) D(newest − k + 1), summed directly
+    /// from the cached drives, newest = `history.head`.
+    public func kernelSumCurrent(history: SpikeHistory, base: [Scalar], into result: inout [Scalar]) {
         let n = postsynapticCount
         drive.withUnsafeBufferPointer { d in
             base.withUnsafeBufferPointer { b in
@@ -85,7 +213,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                     for i in 0..<n { r[i] = 0 }
                     for k in 0..<memory {
                         let weight = kernel[k]
-                        let slot = d.baseAddress! + history.slot(lag: k) * n
+                        let slot = d.baseAddress! + history.slot(lag: k) * stride
                         for i in 0..<n { r[i] += weight * slot[i] }
                     }
                     for i in 0..<n { r[i] += b[i] }
@@ -94,7 +222,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         }
     }
 
-    /// The same input computed directly, M (Σ_k κ(k) S(t−k+1)) + base: the reference path.
+    /// The same input computed directly, M (Σ_k κ(k) S(t−k+1)) + base: the dense reference path.
     public static func directCurrent(matrix: Matrix<Scalar>, history: SpikeHistory, kernel: [Scalar], base: [Scalar]) -> [Scalar] {
         var psp = [Scalar](repeating: 0, count: matrix.columns)
         for k in 0..<history.memory {
@@ -103,4 +231,19 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         let product = matrix.applied(to: psp)
         return zip(product, base).map { $0 + $1 }
     }
+}
+
+@inline(__always)
+private func loadBlock<Scalar: DendriteScalar>(_ pointer: UnsafePointer<Scalar>) -> SIMD16<Scalar> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Scalar>.self)
+}
+
+@inline(__always)
+private func loadBlock<Scalar: DendriteScalar>(_ pointer: UnsafeMutablePointer<Scalar>) -> SIMD16<Scalar> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Scalar>.self)
+}
+
+@inline(__always)
+private func storeBlock<Scalar: DendriteScalar>(_ value: SIMD16<Scalar>, _ pointer: UnsafeMutablePointer<Scalar>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD16<Scalar>.self)
 }
