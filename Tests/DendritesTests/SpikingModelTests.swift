@@ -191,6 +191,27 @@ struct SpikingEquationTests {
         }
     }
 
+    @Test("the tabulated Poisson inversion has mean and variance μ, and the exact probabilities", arguments: [0.0, 2.0, 100.0, 3000.0])
+    func poissonTable(mean mu: Double) {
+        let table = PoissonTable(mean: mu)
+        var generator = Xoshiro256(seed: 18)
+        let n = 200_000
+        let draws = (0..<n).map { _ in Double(table.draw(generator.uniform())) }
+        let mean = draws.reduce(0, +) / Double(n)
+        let variance = draws.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)
+        if mu == 0 {
+            #expect(draws.allSatisfy { $0 == 0 })
+            return
+        }
+        #expect(abs(mean - mu) < 5 * (mu / Double(n)).squareRoot())
+        #expect(abs(variance / mu - 1) < 5 * ((1 / mu + 2) / Double(n)).squareRoot())
+        // Inversion: P(K = 0) = e^{−μ} exactly where it is representable.
+        if mu == 2 {
+            #expect(table.draw(0) == 0 && table.draw(exp(-2) * 0.999_999) == 0 && table.draw(exp(-2) * 1.000_001) == 1)
+            #expect(table.draw(0.999_999_999_999) < table.largest + 1)
+        }
+    }
+
     @Test("uniform streams: in [0, 1), mean 1/2, variance 1/12, lanes and halves uncorrelated")
     func uniformStreams() {
         var generator = Xoshiro256(seed: 16)
@@ -229,7 +250,9 @@ struct SpikingEquationTests {
             let v = Scalar(x)
             let reference = Double(Scalar.exp(v))
             worst = max(worst, abs(Double(Scalar.polynomialExp(v)) - reference) / reference)
-            worstSigmoid = max(worstSigmoid, abs(Double(polynomialSigmoid(v)) - Double(sigmoid(v))) / Double(sigmoid(v)))
+            // What the sampler uses: 1/σ(v) = 1 + e^{−v}.
+            let inverseSigmoid = 1 + Scalar.polynomialExp(-v)
+            worstSigmoid = max(worstSigmoid, abs(Double(1 / inverseSigmoid) - Double(sigmoid(v))) / Double(sigmoid(v)))
             x += 0.00731
         }
         let epsilon = Double(Scalar.ulpOfOne)
@@ -239,7 +262,7 @@ struct SpikingEquationTests {
         // Beyond the clamp: no overflow to infinity or NaN; σ saturates.
         #expect(Scalar.polynomialExp(Scalar(-1000)) >= 0 && Scalar.polynomialExp(Scalar(-1000)) < Scalar(1e-30))
         #expect(Scalar.polynomialExp(Scalar(1000)).isFinite)
-        #expect(polynomialSigmoid(Scalar(-1000)) < Scalar(1e-30) && polynomialSigmoid(Scalar(1000)) == 1)
+        #expect(1 / (1 + Scalar.polynomialExp(1000)) < Scalar(1e-30) && 1 / (1 + Scalar.polynomialExp(-1000)) == 1)
     }
 
     @Test("polynomial exp and σ agree with Foundation's within a few ulp (Float)")

@@ -1,5 +1,5 @@
 /// e^x with no library call and no branch, so that a loop of it over a whole population
-/// vectorizes (the spike sampler needs σ(C_i) = 1 / (1 + e^{−C_i}) of every neuron each step).
+/// vectorizes (the spike sampler needs 1/σ(C_i) = 1 + e^{−C_i} of every neuron each step).
 ///
 /// Range reduction x = k ln 2 + r with k = round(x / ln 2), |r| ≤ ln 2 / 2; then e^x = 2^k p(r),
 /// with 2^k written straight into the exponent bits. x is first clamped to the range where 2^k is
@@ -80,10 +80,4 @@ extension Double: PolynomialExponential {
     public static func uniform(bits: UInt64, part: Int) -> Double {
         Double(bitPattern: (bits >> 12) | 0x3FF0_0000_0000_0000) - 1
     }
-}
-
-/// σ(v) = 1 / (1 + e^{−v}) through `polynomialExp`: the vectorizable twin of `sigmoid`.
-@inlinable @inline(__always)
-public func polynomialSigmoid<Scalar: PolynomialExponential>(_ v: Scalar) -> Scalar {
-    1 / (1 + Scalar.polynomialExp(-v))
 }

@@ -51,4 +51,23 @@ public struct UniformStreams: Sendable {
             i += perDraw
         }
     }
+
+    /// Writes random 32-bit words to buffer[0..<paddedCount(count)].
+    @inline(__always)
+    public mutating func fill(bits buffer: UnsafeMutablePointer<UInt32>, count: Int) {
+        var i = 0
+        while i < count {
+            let bits = next()
+            for lane in 0..<4 {
+                buffer[i + 2 * lane] = UInt32(truncatingIfNeeded: bits[lane])
+                buffer[i + 2 * lane + 1] = UInt32(truncatingIfNeeded: bits[lane] &>> 32)
+            }
+            i += 8
+        }
+    }
+
+    /// One uniform on [0, 1) with 53 bits (from the first lane of a draw).
+    public mutating func nextUniform() -> Double {
+        Double(next()[0] >> 11) * 0x1.0p-53
+    }
 }

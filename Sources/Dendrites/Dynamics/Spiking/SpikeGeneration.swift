@@ -6,11 +6,12 @@ public enum SpikeGeneration {
     /// λ_max, and each candidate is kept with probability q_i (σ(C_i) for a neuron, p_j for an
     /// input pixel), so the kept count is Poisson with mean λ_max q_i. Exact in distribution.
     ///
-    /// Built to vectorize: one uniform u_i per neuron from `streams`, compared with the constant
-    /// e^{−λ_max} (u_i < e^{−λ_max}: no candidate, ~82% of neurons at λ_max = 0.2), so no
-    /// transcendental function is evaluated per neuron; then one uniform v per candidate, kept if
-    /// v < q_i, tested as v · (1/q_i) < 1 (for a neuron 1/σ(C_i) = 1 + e^{−C_i}: no division). Neurons with two or more candidates (u_i ≥ e^{−λ_max}(1 + λ_max), ~2%) take the
-    /// sequential search of `RandomNumberGenerator.poisson` from the same u_i.
+    /// The candidates of the whole population are drawn at once: their number K is Poisson with
+    /// mean λ_max n (a tabulated inversion), and each lands on a uniformly random neuron, which
+    /// gives every neuron an independent Poisson(λ_max) count. So a step costs ~λ_max n draws
+    /// (not n), evaluates no transcendental function, and has no data-dependent branch: each
+    /// candidate is kept if v · (1/q_i) < 1 for a uniform v (1/σ(C_i) = 1 + e^{−C_i}: no
+    /// division). Uniforms come from `streams`.
     ///
     /// Reads 1/q_i = `buffers.inverseAcceptance[i]` and records `buffers.labels[i]`, for i < `count`.
     public static func thinned<Scalar: DendriteScalar>(
@@ -18,47 +19,22 @@ public enum SpikeGeneration {
         buffers: inout ThinningBuffers<Scalar>, into history: inout SpikeHistory
     ) {
         precondition(n <= buffers.capacity)
-        let noCandidate = Double.exp(-maximumRate)          // P(0 candidates)
-        let atMostOne = noCandidate * (1 + maximumRate)     // P(≤ 1 candidate)
-        let (threshold0, threshold1) = (Scalar(noCandidate), Scalar(atMostOne))
-        let room = buffers.candidates.count
+        guard n > 0 else { return }
+        let candidates = buffers.candidateCount(neurons: n, maximumRate: maximumRate).draw(streams.nextUniform())
         let kept: Int = buffers.uniforms.withUnsafeMutableBufferPointer { uniforms in
-            buffers.candidates.withUnsafeMutableBufferPointer { candidateBuffer in
+            buffers.positionBits.withUnsafeMutableBufferPointer { positionBits in
                 buffers.kept.withUnsafeMutableBufferPointer { keptBuffer in
                     buffers.inverseAcceptance.withUnsafeBufferPointer { acceptance in
                         buffers.labels.withUnsafeBufferPointer { labelBuffer in
-                            // Plain pointers, so the loops below keep them in registers.
-                            let (u, candidates, out) = (uniforms.baseAddress!, candidateBuffer.baseAddress!, keptBuffer.baseAddress!)
+                            // Plain pointers, so the loop below keeps them in registers.
+                            let (u, bits, out) = (uniforms.baseAddress!, positionBits.baseAddress!, keptBuffer.baseAddress!)
                             let (inverseQ, labels) = (acceptance.baseAddress!, labelBuffer.baseAddress!)
-                            // Candidates: the neurons with u_i ≥ e^{−λ_max}, listed without branches
-                            // (a random branch here would be mispredicted for ~1 neuron in 5).
-                            streams.fill(u, count: n)
-                            var (count, multiple) = (0, 0)
-                            for i in 0..<n {
-                                candidates[count] = Int32(truncatingIfNeeded: i)
-                                count &+= (u[i] >= threshold0).asInteger
-                                // Neurons with two or more candidates, listed apart (at the end).
-                                candidates[room &- 1 &- multiple] = Int32(truncatingIfNeeded: i)
-                                multiple &+= (u[i] >= threshold1).asInteger
-                            }
-                            // For those, the sequential search goes on from u_i.
-                            for m in 0..<multiple {
-                                let i = candidates[room - 1 - m]
-                                let uniform = Double(u[Int(i)])
-                                var (k, probability, cumulative) = (1, noCandidate * maximumRate, atMostOne)
-                                while uniform >= cumulative && k < 1000 {
-                                    k += 1
-                                    probability *= maximumRate / Double(k)
-                                    cumulative += probability
-                                }
-                                precondition(count + k - 1 <= room - multiple, "more spike candidates than the sampler's buffers hold")
-                                for _ in 1..<k { candidates[count] = i; count += 1 }
-                            }
-                            // Each candidate kept with probability q_i, again without branches.
-                            streams.fill(u, count: count)
+                            streams.fill(bits: bits, count: candidates)
+                            streams.fill(u, count: candidates)
                             var kept = 0
-                            for c in 0..<count {
-                                let i = Int(candidates[c])
+                            for c in 0..<candidates {
+                                // The neuron: ⌊n · bits / 2³²⌋, uniform on 0..<n (to within n / 2³²).
+                                let i = Int(truncatingIfNeeded: (UInt64(bits[c]) &* UInt64(n)) &>> 32)
                                 out[kept] = labels[i]
                                 kept &+= (u[c] * inverseQ[i] < 1).asInteger
                             }
@@ -113,6 +89,42 @@ extension Bool {
     @inline(__always) var asInteger: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
 }
 
+/// The distribution function of a Poisson count K with mean μ, tabulated over μ ± (12√μ + 12),
+/// which holds all but ~1e-30 of the mass, for inversion: K is the least k with u < P(K ≤ k).
+public struct PoissonTable: Sendable {
+    public let mean: Double
+    let first: Int
+    let cumulative: [Double]
+    /// The largest count the table returns.
+    public var largest: Int { first + cumulative.count - 1 }
+
+    public init(mean: Double) {
+        precondition(mean >= 0 && mean.isFinite)
+        self.mean = mean
+        let spread = 12 * mean.squareRoot() + 12
+        first = max(0, Int((mean - spread).rounded(.down)))
+        let last = Int((mean + spread).rounded(.up))
+        var total = 0.0
+        cumulative = (first...last).map { k in
+            // P(K = k) = e^{−μ} μ^k / k!, in logarithms so that large μ does not underflow.
+            let logProbability = mean == 0 ? (k == 0 ? 0 : -Double.infinity)
+                : -mean + Double(k) * Double.log(mean) - Double.logGamma(Double(k + 1))
+            total += Double.exp(logProbability)
+            return total
+        }
+    }
+
+    /// The count for a uniform u on [0, 1).
+    public func draw(_ u: Double) -> Int {
+        var (low, high) = (0, cumulative.count - 1)
+        while low < high {
+            let middle = (low + high) / 2
+            if u < cumulative[middle] { high = middle } else { low = middle + 1 }
+        }
+        return first + low
+    }
+}
+
 /// The working memory of `SpikeGeneration.thinned` for populations of up to `capacity` neurons,
 /// allocated once, so that the step loop allocates nothing.
 public struct ThinningBuffers<Scalar: DendriteScalar>: Sendable {
@@ -121,19 +133,29 @@ public struct ThinningBuffers<Scalar: DendriteScalar>: Sendable {
     public var inverseAcceptance: [Scalar]
     /// What is recorded for neuron i: i itself for a layer (the default), the pixel for the input.
     public var labels: [Int32]
-    var uniforms: [Scalar]
-    var candidates: [Int32]
-    var kept: [Int32]
+    var uniforms: [Scalar] = []
+    var positionBits: [UInt32] = []
+    var kept: [Int32] = []
+    /// The distribution of the number of candidates, per population size.
+    private var candidateTables: [Int: PoissonTable] = [:]
 
     public init(capacity: Int) {
         self.capacity = capacity
         inverseAcceptance = [Scalar](repeating: 1, count: capacity)
         labels = (0..<capacity).map(Int32.init)
-        // Candidates number ~λ_max n (listed from the front), neurons with several ~λ_max² n / 2
-        // (from the back); 3n plus a margin is never reached in practice.
-        let room = 3 * capacity + 64
-        uniforms = [Scalar](repeating: 0, count: UniformStreams.paddedCount(room))
-        candidates = [Int32](repeating: 0, count: room)
-        kept = [Int32](repeating: 0, count: room)
+    }
+
+    /// The table of K ~ Poisson(λ_max n), made once per n; the buffers grow to hold its largest K.
+    mutating func candidateCount(neurons n: Int, maximumRate: Double) -> PoissonTable {
+        if let table = candidateTables[n], table.mean == maximumRate * Double(n) { return table }
+        let table = PoissonTable(mean: maximumRate * Double(n))
+        candidateTables[n] = table
+        let room = UniformStreams.paddedCount(table.largest)
+        if uniforms.count < room {
+            uniforms = [Scalar](repeating: 0, count: room)
+            positionBits = [UInt32](repeating: 0, count: room)
+            kept = [Int32](repeating: 0, count: room)
+        }
+        return table
     }
 }

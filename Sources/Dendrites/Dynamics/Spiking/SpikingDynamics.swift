@@ -21,6 +21,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     var histories: [SpikeHistory]
     var forwardProjections: [SynapticProjection<Scalar>]   // into layer m
     var feedbackProjections: [SynapticProjection<Scalar>]  // into hidden layer l
+    /// The layer whose spikes reach hidden layer l's apical dendrites.
+    let feedbackSources: [Int]
 
     // Compartments.
     public private(set) var basal: [[Scalar]]     // B_m
@@ -71,6 +73,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             SynapticProjection(presynaptic: configuration.inputCount(ofLayer: $0), postsynaptic: sizes[$0], memory: memory,
                                neuron: configuration.neuron)
         }
+        feedbackSources = (0..<configuration.hiddenLayerCount).map {
+            configuration.feedbackWiring == .broadcast ? configuration.layerCount - 1 : $0 + 1
+        }
         feedbackProjections = (0..<configuration.hiddenLayerCount).map {
             SynapticProjection(presynaptic: configuration.feedbackInputCount(ofHiddenLayer: $0), postsynaptic: sizes[$0], memory: memory,
                                neuron: configuration.neuron)
@@ -95,9 +100,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     }
 
     /// The layer whose spikes reach hidden layer l's apical dendrites.
-    func feedbackSource(ofHiddenLayer l: Int) -> Int {
-        configuration.feedbackWiring == .broadcast ? configuration.layerCount - 1 : l + 1
-    }
+    func feedbackSource(ofHiddenLayer l: Int) -> Int { feedbackSources[l] }
 
     // MARK: State
 
@@ -222,28 +225,29 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             SpikeGeneration.perNeuronInput(pixels: inputPixels, probabilities: inputProbabilities, maximumRate: maximumRate,
                                            generator: &generator, into: &inputHistory)
         }
-        forwardProjections[0].push(inputHistory.slots[inputHistory.head], slot: inputHistory.head)
+        // B = W s(t) + b, for each layer as soon as the layer below has spiked.
+        forwardProjections[0].push(inputHistory.slots[inputHistory.head], slot: inputHistory.head,
+                                   base: weights.bias[0], into: &basal[0])
 
         for m in 0...output {
-            // B = W s(t) + b
-            let presynaptic = m == 0 ? inputHistory : histories[m - 1]
-            forwardProjections[m].current(base: weights.bias[m], into: &basal[m])
             if m < output {
-                let source = feedbackSource(ofHiddenLayer: m)
+                let source = feedbackSources[m]
                 if bookkeeping.computeApical {
                     // A = Y s_fb(t−1) + c: the source layer has not spiked yet this step.
                     feedbackProjections[m].current(base: weights.apicalBias[m], into: &apical[m])
                 }
                 updateHiddenSoma(m)
                 if bookkeeping.accumulate && bookkeeping.presynapticAverages {
-                    accumulatePSP(from: histories[source], into: &apicalInputSum[m])
+                    Self.accumulatePSP(from: histories[source], kernel: kernel, into: &apicalInputSum[m])
                 }
             } else {
                 updateOutputSoma(m, target: target)
             }
             if bookkeeping.accumulate {
                 add(somatic[m], to: &somaticSum[m])
-                if bookkeeping.presynapticAverages { accumulatePSP(from: presynaptic, into: &presynapticSum[m]) }
+                if bookkeeping.presynapticAverages {
+                    Self.accumulatePSP(from: m == 0 ? inputHistory : histories[m - 1], kernel: kernel, into: &presynapticSum[m])
+                }
                 if bookkeeping.trainingAverages {
                     if m < output { add(apical[m], to: &apicalSum[m]) }
                     else { for i in somatic[m].indices { outputRateSum[i] += soma.rate(somatic: somatic[m][i]) } }
@@ -259,8 +263,10 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 SpikeGeneration.perNeuron(somatic: somatic[m], maximumRate: maximumRate, generator: &generator, into: &histories[m])
             }
             let head = histories[m].head
-            if m < output { forwardProjections[m + 1].push(histories[m].slots[head], slot: head) }
-            for l in feedbackProjections.indices where feedbackSource(ofHiddenLayer: l) == m {
+            if m < output {
+                forwardProjections[m + 1].push(histories[m].slots[head], slot: head, base: weights.bias[m + 1], into: &basal[m + 1])
+            }
+            for l in feedbackSources.indices where feedbackSources[l] == m {
                 feedbackProjections[l].push(histories[m].slots[head], slot: head)
             }
         }
@@ -281,13 +287,16 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
 
     /// C ← C + dt·( −g_L C + g_D (B − C) + I )
     private mutating func updateOutputSoma(_ m: Int, target: Bool) {
-        for i in somatic[m].indices {
-            somatic[m][i] = soma.outputStep(somatic: somatic[m][i], basal: basal[m][i], teaching: target ? teaching[i] : .none)
+        let (soma, basal, teaching) = (self.soma, self.basal[m], self.teaching)
+        somatic[m].withUnsafeMutableBufferPointer { c in
+            for i in 0..<c.count {
+                c[i] = soma.outputStep(somatic: c[i], basal: basal[i], teaching: target ? teaching[i] : .none)
+            }
         }
     }
 
     /// sum_j += s_j(t) = Σ_k κ(k) S_j(t−k+1), from the spikes of the history's last `mem` steps.
-    private func accumulatePSP(from history: SpikeHistory, into sum: inout [Scalar]) {
+    private static func accumulatePSP(from history: SpikeHistory, kernel: [Scalar], into sum: inout [Scalar]) {
         sum.withUnsafeMutableBufferPointer { s in
             for k in 0..<history.memory {
                 let weight = kernel[k]

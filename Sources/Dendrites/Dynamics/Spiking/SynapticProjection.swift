@@ -187,6 +187,13 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         }
     }
 
+    /// `push`, then result = base + P(t): the step of a forward projection, whose input is read
+    /// right after its presynaptic layer has spiked.
+    public mutating func push(_ spikes: [Int32], slot: Int, base: [Scalar], into result: inout [Scalar]) {
+        push(spikes, slot: slot)
+        current(base: base, into: &result)
+    }
+
     typealias Block = SIMD16<Scalar>
     /// `push` works on two blocks of 16 neurons at a time.
     static var blockWidth: Int { 2 * Block.scalarCount }
