@@ -140,10 +140,14 @@ struct Train: ParsableCommand {
     @Option(help: "Name for the default run directory.")
     var name: String?
 
+    @Flag(help: "If --output already holds this run, resume it from its checkpoint, or do nothing if it has finished (what sweep tasks run).")
+    var resumeExisting = false
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
-    func spec(trainingImages: Int, testImages testCount: Int) throws -> TrainingRunSpec {
+    /// `arguments`: the command line, to tell which options were given beside a --preset.
+    func spec(trainingImages: Int, testImages testCount: Int, arguments: [String] = CommandLine.arguments) throws -> TrainingRunSpec {
         var network = NetworkConfiguration(hiddenSizes: hidden.sizes, neuronsPerClass: neuronsPerClass, feedbackWiring: feedback)
         network.variants.sparseZeroedFraction = sparseFeedback
         network.variants.sparseScale = sparseScale
@@ -179,7 +183,7 @@ struct Train: ParsableCommand {
         spec.initialWeightsDirectory = initWeights
         spec.initialWeightsPrefix = initPrefix
         spec.pixelOrder = pixelOrder
-        if let preset { try Preset.named(preset).apply(to: &spec, given: Preset.givenOptions(in: CommandLine.arguments)) }
+        if let preset { try Preset.named(preset).apply(to: &spec, given: Preset.givenOptions(in: arguments)) }
         spec.measurements.updateAngleInterval = recordInterval
         spec.measurements.interval = measureInterval
         spec.measurements.readoutImages = readoutImages
@@ -202,7 +206,8 @@ struct Train: ParsableCommand {
             func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
             throw ValidationError("--learning-rates has \(count(rates.count, "value")); a network with \(count(hidden.sizes.count, "hidden layer")) needs \(hidden.sizes.count + 1) (one per hidden layer, then the output layer)")
         }
-        if let output, FileManager.default.fileExists(atPath: output + "/config.json") {
+        if resumeExisting && output == nil { throw ValidationError("--resume-existing needs --output") }
+        if !resumeExisting, let output, FileManager.default.fileExists(atPath: output + "/config.json") {
             throw ValidationError("--output \(output) already holds a run; choose another directory")
         }
     }
@@ -213,11 +218,25 @@ struct Train: ParsableCommand {
             let dataset = try TrainingRun.loadDataset(self.dataset, explicit: data)
             let spec = try spec(trainingImages: dataset.train.count, testImages: dataset.test.count)
             let progress = ProgressBar(enabled: !quiet, header: [
-                "Dendrites: \(spec.mode.rawValue) mode, \(AblationPlan.label(spec.network.hiddenSizes)), \(spec.preset.map { "preset \($0), " } ?? "")\(spec.training.epochs) epoch(s) of \(spec.training.imagesPerEpoch) images, seed \(spec.training.seed)",
+                "Dendrites: \(spec.mode.rawValue) mode, \(SweepPlan.label(spec.network.hiddenSizes)), \(spec.preset.map { "preset \($0), " } ?? "")\(spec.training.epochs) epoch(s) of \(spec.training.imagesPerEpoch) images, seed \(spec.training.seed)",
                 "data: \(dataset.directory)",
                 "run directory: \(spec.outputDirectory.path)",
             ])
-            let epochs = try TrainingRun.run(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: [progress])
+            let epochs: [EpochSummary]
+            if resumeExisting {
+                switch try TrainingRun.runOrContinue(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: [progress]) {
+                case let .started(summaries):
+                    epochs = summaries
+                case let .resumed(after, summaries):
+                    print("resumed \(spec.outputDirectory.path) after epoch \(after)")
+                    epochs = summaries
+                case let .alreadyFinished(done):
+                    print("\(spec.outputDirectory.path) has already trained \(done) epoch(s): nothing to do")
+                    epochs = []
+                }
+            } else {
+                epochs = try TrainingRun.run(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: [progress])
+            }
             if let last = epochs.last {
                 print(String(format: "final test error: %.2f%% (%d test images)", last.testError, spec.training.fullTestImages))
             }

@@ -29,6 +29,20 @@ public struct TrainingRunSpec: Sendable {
     }
 }
 
+extension TrainingRunSpec {
+    /// The config.json of a run of this spec (`network` with its input size set from the data).
+    public func record(network: NetworkConfiguration, dataset: ImageDataset, commandLine: [String]) -> RunRecord {
+        let initial = initialWeightsDirectory.map { "\($0) (prefix '\(initialWeightsPrefix)')" } ?? "random"
+        var record = RunRecord(mode: mode, precision: precision, network: network, training: training,
+                               dataset: dataset.kind, dataDirectory: dataset.directory,
+                               initialWeights: initial, pixelOrder: pixelOrder, commandLine: commandLine)
+        record.spiking = mode == .spiking ? spiking : nil
+        record.preset = preset
+        record.measurements = measurements
+        return record
+    }
+}
+
 public enum TrainingRun {
     /// Finds and loads the data set the spec names.
     public static func loadDataset(
@@ -82,25 +96,17 @@ public enum TrainingRun {
     ) throws -> [EpochSummary] where D.Scalar == E.Scalar {
         var generator = Xoshiro256(seed: spec.training.seed)
         let weights: NetworkWeights<D.Scalar>
-        let initialDescription: String
         if let directory = spec.initialWeightsDirectory {
             weights = try WeightFiles.load(from: URL(fileURLWithPath: directory), prefix: spec.initialWeightsPrefix,
                                            configuration: network, pixelOrder: spec.pixelOrder,
                                            imageShape: (dataset.train.rows, dataset.train.columns))
-            initialDescription = "\(directory) (prefix '\(spec.initialWeightsPrefix)')"
         } else {
             // Drawn in float64 whatever the precision, so a seed gives the same network in both.
             let drawn: NetworkWeights<Double> = WeightInitialization(maximumRate: network.neuron.maximumRate)
                 .makeWeights(for: network, using: &generator)
             weights = drawn.converted()
-            initialDescription = "random"
         }
-        var record = RunRecord(mode: spec.mode, precision: spec.precision, network: network, training: spec.training,
-                               dataset: dataset.kind, dataDirectory: dataset.directory,
-                               initialWeights: initialDescription, pixelOrder: spec.pixelOrder, commandLine: commandLine)
-        record.spiking = spec.mode == .spiking ? spec.spiking : nil
-        record.preset = spec.preset
-        record.measurements = spec.measurements
+        let record = spec.record(network: network, dataset: dataset, commandLine: commandLine)
         let recorder = try RunRecorder(directory: spec.outputDirectory, record: record)
         try recorder.saveInitialWeights(weights)
         let summaries = SummaryCollector()

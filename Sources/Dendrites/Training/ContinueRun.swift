@@ -1,0 +1,79 @@
+import Foundation
+
+/// What `TrainingRun.runOrContinue` did.
+public enum ContinueOutcome: Sendable {
+    /// The directory held no run: a new one was trained.
+    case started([EpochSummary])
+    /// The directory held an unfinished run of the same spec: it was resumed from its checkpoint.
+    case resumed(afterEpoch: Int, [EpochSummary])
+    /// The directory held a run of the same spec with at least the epochs asked for.
+    case alreadyFinished(epochs: Int)
+}
+
+extension TrainingRun {
+    /// `train --resume-existing`, the command of every sweep task: trains `spec` into its output
+    /// directory, or, when that directory already holds a run of the same spec, resumes it from
+    /// its checkpoint (exactly as `resume` does), or does nothing when it has finished. A task
+    /// can therefore be run again at any time, alone or in its array, without losing work.
+    ///
+    /// A directory holding a *different* run is an error and is left untouched; so is one whose
+    /// config.json cannot be read. A run killed before its first checkpoint (config.json and no
+    /// checkpoint, no finished epoch) is removed and started again.
+    public static func runOrContinue(
+        _ spec: TrainingRunSpec, dataset: ImageDataset, commandLine: [String], observers: [TrainingObserver]
+    ) throws -> ContinueOutcome {
+        let directory = spec.outputDirectory
+        let configURL = directory.appendingPathComponent("config.json")
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: configURL.path) else {
+            return .started(try run(spec, dataset: dataset, commandLine: commandLine, observers: observers))
+        }
+        let existing: RunRecord
+        do {
+            existing = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: configURL))
+        } catch {
+            throw CheckpointError("\(configURL.path) cannot be read (\(error)); the directory was left as it is")
+        }
+        var network = spec.network
+        network.inputSize = dataset.train.pixelsPerImage
+        let differences = existing.differences(from: spec.record(network: network, dataset: dataset, commandLine: commandLine))
+        if !differences.isEmpty {
+            throw CheckpointError("\(directory.path) holds a different run (it differs in \(differences.joined(separator: ", "))); "
+                                  + "it was left as it is: choose another --output")
+        }
+        guard let checkpoint = try Checkpoint.read(from: directory) else {
+            let epochFiles = ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasPrefix("epoch_") }
+            guard epochFiles.isEmpty else {
+                throw CheckpointError("\(directory.path) holds a run with finished epochs but no \(Checkpoint.fileName); "
+                                      + "it was left as it is: choose another --output")
+            }
+            try fm.removeItem(at: directory)  // killed before its first checkpoint: nothing to keep
+            return .started(try run(spec, dataset: dataset, commandLine: commandLine, observers: observers))
+        }
+        if checkpoint.completedEpochs >= spec.training.epochs {
+            return .alreadyFinished(epochs: checkpoint.completedEpochs)
+        }
+        let summaries = try resume(directory: directory, dataset: dataset, epochs: spec.training.epochs, observers: observers)
+        return .resumed(afterEpoch: checkpoint.completedEpochs, summaries)
+    }
+}
+
+extension RunRecord {
+    /// The fields that make `other` a different run from this one: everything that changes the
+    /// results, not the date, commit, command line, data directory or the number of epochs.
+    public func differences(from other: RunRecord) -> [String] {
+        var names: [String] = []
+        if mode != other.mode { names.append("mode") }
+        if precision != other.precision { names.append("precision") }
+        if spiking != other.spiking { names.append("spiking options") }
+        if network != other.network { names.append("network") }
+        var training = self.training
+        training.epochs = other.training.epochs
+        if training != other.training { names.append("training options") }
+        if dataset != other.dataset { names.append("data set") }
+        if initialWeights != other.initialWeights { names.append("initial weights") }
+        if pixelOrder != other.pixelOrder { names.append("pixel order") }
+        if (measurements ?? MeasurementOptions()) != (other.measurements ?? MeasurementOptions()) { names.append("measurements") }
+        return names
+    }
+}
