@@ -4,58 +4,139 @@ import Foundation
 
 struct Ablate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train every architecture for every seed, in parallel, and summarize the final test errors.",
+        abstract: "Train every architecture × swept option × seed, on local cores or as a Slurm job array, and summarize.",
         discussion: """
-        Each run is a child process `dendrite-train train --output SWEEP/<network>-seed<s> --hidden A --seed s \
-        OPTIONS…`, one per core at a time (--jobs). Any other option is passed on to train, e.g. \
-        --epochs, --preset, --sparse-feedback, --mode, --images-per-epoch. The sweep directory receives \
-        summary.csv and summary.md (final test error, per-layer read-out accuracy and update angles over \
-        seeds), summary_by_epoch.csv and test_error_by_epoch.svg; each run's output goes to SWEEP/logs/. \
-        Started again with the same command, an ablation skips finished runs and resumes unfinished ones; \
-        on a finished sweep it only rewrites the summary and the figure.
+        Each run is one line of SWEEP/plan.tsv: `dendrite-train train --output SWEEP/<run> --resume-existing \
+        --hidden A --seed s [swept options] OPTIONS…`. Any option ablate does not know is passed on to train, \
+        e.g. --epochs, --preset, --sparse-feedback, --mode, --images-per-epoch. Locally the runs go one per core \
+        (--jobs) and each run's output goes to SWEEP/logs/<run>.log. With --slurm, ablate writes SWEEP/sweep.sbatch \
+        (array task N runs line N of plan.tsv; finished runs are left out) and SWEEP/collect.sbatch, submits both \
+        (collect waits for the array: --dependency=afterany) and prints the job ids; --dry-run only writes them. \
+        The sweep directory receives summary.csv and summary.md (final test error, per-layer read-out accuracy and \
+        update angles over seeds), summary_by_epoch.csv and test_error_by_epoch.svg (`dendrite-train collect SWEEP` \
+        writes them again at any time). Started again with the same command, a sweep skips finished runs and \
+        resumes unfinished ones from their checkpoints.
           dendrite-train ablate --hidden none 500 500,100 500,100,100 --seeds 5 --epochs 60
-          dendrite-train ablate --hidden none 500 --seeds 3 --epochs 5 --sparse-feedback 0.8
+          dendrite-train ablate --hidden 500 --seeds 3 --epochs 5 --vary 'sparse-feedback=off|0.8'
+          dendrite-train ablate --hidden 500 --seeds 5 --vary 'learning-rates=0.21,0.21|0.1,0.1' --epochs 10
+          dendrite-train ablate --hidden none 500 --seeds 5 --epochs 60 --slurm --partition cpu --time 04:00:00 --mem 2G
         """
     )
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Architectures: hidden sizes each, e.g. none 500 500,100.", valueName: "sizes"))
     var hidden: [HiddenSizes] = [HiddenSizes([]), HiddenSizes([500]), HiddenSizes([500, 100]), HiddenSizes([500, 100, 100])]
 
-    @Option(help: "Seeds per architecture: 1…N (from --first-seed).")
+    @Option(help: "Seeds per architecture and setting: 1…N (from --first-seed).")
     var seeds = 5
 
     @Option(help: "The first seed.")
     var firstSeed: UInt64 = 1
 
-    @Option(help: "Runs at a time (default: the number of cores).")
+    @Option(help: ArgumentHelp("Sweep a train option over values: OPTION=V1|V2|… ('off': option left out, 'on': a flag). Repeat for a grid.",
+                               valueName: "option=values"))
+    var vary: [String] = []
+
+    @Option(help: "Local runs at a time (default: the number of cores).")
     var jobs: Int?
 
     @Option(help: ArgumentHelp("Sweep directory (default: Results/sweeps/ablate-<architectures>-<options>, the same for the same command).", valueName: "dir"))
     var sweep: String?
 
+    @Option(help: ArgumentHelp("Run directories in the plan are relative to this directory, where cluster tasks start (default: the current directory).", valueName: "dir"))
+    var root: String?
+
+    // MARK: Slurm
+    @Flag(help: "Submit the sweep to Slurm as a job array instead of running it here.")
+    var slurm = false
+
+    @Flag(help: "With --slurm: write the plan and the sbatch scripts, print them, submit nothing.")
+    var dryRun = false
+
+    @Option(help: "Slurm partition (--partition).")
+    var partition: String?
+
+    @Option(help: ArgumentHelp("Slurm time limit per run (--time), e.g. 04:00:00 or 1-00:00:00.", valueName: "time"))
+    var time: String?
+
+    @Option(help: "CPUs per run (--cpus-per-task).")
+    var cpusPerTask = 1
+
+    @Option(help: ArgumentHelp("Memory per run (--mem), e.g. 2G.", valueName: "size"))
+    var mem: String?
+
+    @Option(help: "Slurm account (--account).")
+    var account: String?
+
+    @Option(help: ArgumentHelp("At most this many array tasks at once (the %N of --array).", valueName: "N"))
+    var throttle: Int?
+
+    @Option(help: ArgumentHelp("dendrite-train as the cluster nodes see it (default: this binary's absolute path).", valueName: "path"))
+    var executable: String?
+
     @Argument(parsing: .allUnrecognized, help: "Options passed on to every `train`.")
     var trainOptions: [String] = []
+
+    static let setByAblate = ["seed", "output", "name", "hidden", "resume-existing"]
+
+    func axes() throws -> [SweepAxis] {
+        let axes = try vary.map { text -> SweepAxis in
+            do { return try SweepAxis(parsing: text) } catch { throw ValidationError(String(describing: error)) }
+        }
+        for axis in axes where Self.setByAblate.contains(axis.option) {
+            throw ValidationError("--vary \(axis.option): --\(axis.option) is set by ablate for each run; sweep it with \(axis.option == "seed" ? "--seeds" : axis.option == "hidden" ? "--hidden" : "another option")")
+        }
+        if let repeated = Dictionary(grouping: axes, by: \.option).first(where: { $0.value.count > 1 })?.key {
+            throw ValidationError("--vary \(repeated) is given twice; list all its values in one --vary")
+        }
+        if let clash = axes.first(where: { Preset.givenOptions(in: trainOptions).contains($0.option) }) {
+            throw ValidationError("--\(clash.option) is both swept (--vary) and passed on to train; give it once")
+        }
+        return axes
+    }
 
     func validate() throws {
         if seeds <= 0 { throw ValidationError("--seeds must be at least 1, not \(seeds)") }
         if let jobs, jobs <= 0 { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
         if hidden.isEmpty { throw ValidationError("--hidden needs at least one architecture") }
-        // Bad train options fail here, once, not in every run.
-        for architecture in hidden {
-            do {
-                _ = try Train.parse(["--hidden", AblationPlan.hiddenOption(architecture.sizes)] + trainOptions)
-            } catch {
-                throw ValidationError("the options passed on to train are not valid: \(Train.message(for: error))")
+        if cpusPerTask <= 0 { throw ValidationError("--cpus-per-task must be at least 1, not \(cpusPerTask)") }
+        if let throttle, throttle <= 0 { throw ValidationError("--throttle must be at least 1, not \(throttle)") }
+        if !slurm {
+            let given = Preset.givenOptions(in: CommandLine.arguments)
+            for option in ["dry-run", "partition", "time", "mem", "account", "throttle", "cpus-per-task", "executable"] where given.contains(option) {
+                throw ValidationError("--\(option) is for Slurm sweeps; add --slurm")
             }
         }
-        for forbidden in ["seed", "output", "name", "hidden"] where Preset.givenOptions(in: trainOptions).contains(forbidden) {
+        for forbidden in Self.setByAblate where Preset.givenOptions(in: trainOptions).contains(forbidden) {
             throw ValidationError("--\(forbidden) is set by ablate for each run; it cannot be passed on to train")
         }
+        // Bad train options fail here, once, not in every run.
+        _ = try plan()
+    }
+
+    /// The plan; every run's train command is checked by parsing it.
+    func plan() throws -> SweepPlan {
+        let axes = try axes()
+        var plan = SweepPlan(sweepDirectory: sweepDirectory(), architectures: hidden.map(\.sizes),
+                             seeds: (0..<UInt64(seeds)).map { firstSeed + $0 }, axes: axes, trainOptions: trainOptions,
+                             root: root.map { URL(fileURLWithPath: $0) })
+        var epochs = 1
+        for run in plan.runs {
+            do {
+                let train = try Train.parse(run.trainArguments)
+                let spec = try train.spec(trainingImages: 60_000, testImages: 10_000, arguments: run.trainArguments)
+                epochs = max(epochs, spec.training.epochs)
+            } catch {
+                let setting = plan.settingLabel(run.setting)
+                throw ValidationError("the options passed on to train\(setting.isEmpty ? "" : " (with \(setting))") are not valid: \(Train.message(for: error))")
+            }
+        }
+        plan.epochs = epochs
+        return plan
     }
 
     func sweepDirectory() -> URL {
         if let sweep { return URL(fileURLWithPath: sweep) }
-        let architectures = hidden.map { AblationPlan.hiddenOption($0.sizes).replacingOccurrences(of: ",", with: "-") }
+        let architectures = hidden.map { SweepPlan.hiddenOption($0.sizes).replacingOccurrences(of: ",", with: "-") }
         var options: [String] = []
         var skipNext = false
         for option in trainOptions {  // the data directory and --quiet do not change results
@@ -64,84 +145,154 @@ struct Ablate: ParsableCommand {
             if option.hasPrefix("--data=") || option == "--quiet" { continue }
             options.append(option.replacingOccurrences(of: "--", with: ""))
         }
-        let raw = (["ablate", architectures.joined(separator: "_"), "seeds\(seeds)"] + options).joined(separator: "-")
+        let varied = vary.map { "vary-" + $0 }
+        let raw = (["ablate", architectures.joined(separator: "_"), "seeds\(seeds)"] + varied + options).joined(separator: "-")
         let safe = String(raw.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
         return URL(fileURLWithPath: "Results/sweeps").appendingPathComponent(safe)
     }
 
     func run() throws {
-        let plan = AblationPlan(sweepDirectory: sweepDirectory(), architectures: hidden.map(\.sizes),
-                                seeds: (0..<UInt64(seeds)).map { firstSeed + $0 })
-        let logs = plan.sweepDirectory.appendingPathComponent("logs")
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        let command = CommandLine.arguments.joined(separator: " ")
-        try AtomicFile.write(Data((command + "\n").utf8), to: plan.sweepDirectory.appendingPathComponent("command.txt"))
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let parallel = jobs ?? ProcessInfo.processInfo.activeProcessorCount
-        print("ablation: \(plan.runs.count) runs, \(parallel) at a time, in \(plan.sweepDirectory.path)")
-
-        // An explicit --epochs larger than a run's own extends it (resume --epochs).
-        var requestedEpochs: Int? = nil
-        for (i, option) in trainOptions.enumerated() {
-            if option == "--epochs", i + 1 < trainOptions.count { requestedEpochs = Int(trainOptions[i + 1]) }
-            if option.hasPrefix("--epochs=") { requestedEpochs = Int(option.dropFirst("--epochs=".count)) }
+        do {
+            try runSweep()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            fflush(stdout)
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode.failure
         }
-        var work: [(AblationPlan.Run, [String])] = []
+    }
+
+    func runSweep() throws {
+        let plan = try plan()
+        // A sweep directory from another version, or an unknown partition, is refused before
+        // anything is written.
+        _ = try SweepManifest.readIfPresent(from: plan.sweepDirectory)
+        if slurm, let partition { try SlurmSweep.checkPartition(partition) }
+        let command = CommandLine.arguments.map(ShellQuoting.quote).joined(separator: " ")
+        let title = plan.axes.isEmpty ? "Hidden-layer ablation" : "Sweep"
+        let logs = plan.sweepDirectory.appendingPathComponent(SlurmSweep.logsDirectoryName)
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        try SweepManifest(plan: plan, title: title, command: command).write(plan: plan)
+        try AtomicFile.write(Data((command + "\n").utf8), to: plan.sweepDirectory.appendingPathComponent("command.txt"))
+
+        var pending: [SweepPlan.Run] = []
         for run in plan.runs {
-            switch RunStatus.of(run.directory) {
-            case let .finished(epochs) where requestedEpochs.map({ $0 > epochs }) ?? false,
-                 let .unfinished(_, epochs) where requestedEpochs.map({ $0 > epochs }) ?? false:
-                print("  \(run.directory.lastPathComponent): extending from \(epochs) to \(requestedEpochs!) epochs")
-                work.append((run, ["resume", run.directory.path, "--quiet", "--epochs", String(requestedEpochs!)]))
+            let status = RunStatus.of(run.directory)
+            let name = run.name
+            switch status {
+            case _ where status.hasFinished(epochs: plan.epochs):
+                print("  \(name): finished, skipped")
             case let .finished(epochs):
-                print("  \(run.directory.lastPathComponent): finished (\(epochs) epochs), skipped")
+                print("  \(name): extending from \(epochs) to \(plan.epochs) epochs")
+                pending.append(run)
+            case let .unfinished(_, epochs) where epochs < plan.epochs:
+                print("  \(name): extending from \(epochs) to \(plan.epochs) epochs")
+                pending.append(run)
             case let .unfinished(done, epochs):
-                print("  \(run.directory.lastPathComponent): resuming after epoch \(done) of \(epochs)")
-                work.append((run, ["resume", run.directory.path, "--quiet"]))
-            case .absent:
-                if FileManager.default.fileExists(atPath: run.directory.path) {
-                    try FileManager.default.removeItem(at: run.directory)  // killed before its first checkpoint
-                }
-                work.append((run, ["train", "--output", run.directory.path, "--hidden", AblationPlan.hiddenOption(run.architecture),
-                                   "--seed", String(run.seed), "--quiet"] + trainOptions))
+                print("  \(name): resuming after epoch \(done) of \(epochs)")
+                pending.append(run)
+            default:
+                pending.append(run)
             }
         }
+        if slurm {
+            try submit(plan, pending: pending, command: command)
+        } else {
+            try runLocally(plan, pending: pending)
+        }
+    }
 
+    func submit(_ plan: SweepPlan, pending: [SweepPlan.Run], command: String) throws {
+        var options = SlurmOptions()
+        options.partition = partition
+        options.time = time
+        options.cpusPerTask = cpusPerTask
+        options.memory = mem
+        options.account = account
+        options.throttle = throttle
+        let binary = executable ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let arrayScript = plan.sweepDirectory.appendingPathComponent(SlurmSweep.arrayScriptName)
+        let collectScript = plan.sweepDirectory.appendingPathComponent(SlurmSweep.collectScriptName)
+        if pending.isEmpty {
+            print("every run of \(plan.sweepDirectory.path) has finished: nothing to submit")
+            try collectAndPrint(plan.sweepDirectory)
+            return
+        }
+        let script = SlurmSweep.arrayScript(plan: plan, tasks: pending.map(\.task), options: options, executable: binary)
+        try AtomicFile.write(Data(script.utf8), to: arrayScript)
+        try AtomicFile.write(Data(SlurmSweep.collectScript(plan: plan, options: options, executable: binary).utf8), to: collectScript)
+        if dryRun {
+            print("plan: \(plan.sweepDirectory.appendingPathComponent(SweepManifest.planFileName).path) (\(plan.runs.count) runs, \(pending.count) to run)")
+            print("--- \(arrayScript.path)")
+            print(script, terminator: "")
+            print("---")
+            print("dry run: nothing submitted. To submit:")
+            print("  job=$(sbatch --parsable \(ShellQuoting.quote(arrayScript.path)))")
+            print("  sbatch --dependency=afterany:$job \(ShellQuoting.quote(collectScript.path))")
+            return
+        }
+        let arrayJob = try SlurmSweep.submit(script: arrayScript)
+        let collectJob: String
+        do {
+            collectJob = try SlurmSweep.submit(script: collectScript, extraArguments: ["--dependency=afterany:\(arrayJob)"])
+        } catch {
+            print("submitted array job \(arrayJob) (\(pending.count) tasks), but not the collect job; run `dendrite-train collect \(plan.sweepDirectory.path)` when it ends")
+            throw error
+        }
+        let jobs = plan.sweepDirectory.appendingPathComponent(SlurmSweep.jobsFileName)
+        var table = (try? String(contentsOf: jobs, encoding: .utf8)) ?? "submitted\tarray_job\tcollect_job\ttasks\n"
+        table += "\(ISO8601DateFormatter().string(from: Date()))\t\(arrayJob)\t\(collectJob)\t\(SlurmSweep.arraySpecification(tasks: pending.map(\.task), throttle: nil))\n"
+        try AtomicFile.write(Data(table.utf8), to: jobs)
+        print("submitted array job \(arrayJob): \(pending.count) of \(plan.runs.count) runs (script \(arrayScript.path))")
+        print("collect job \(collectJob) runs when the array ends (afterany) and writes \(plan.sweepDirectory.appendingPathComponent("summary.md").path)")
+        print("logs: \(plan.sweepDirectory.appendingPathComponent(SlurmSweep.logsDirectoryName).path)/slurm-\(arrayJob)_<task>.out; watch with: squeue -j \(arrayJob)")
+        print(arrayJob)
+    }
+
+    func runLocally(_ plan: SweepPlan, pending: [SweepPlan.Run]) throws {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let parallel = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        print("sweep: \(plan.runs.count) runs (\(pending.count) to run), \(parallel) at a time, in \(plan.sweepDirectory.path)")
+        let logs = plan.sweepDirectory.appendingPathComponent(SlurmSweep.logsDirectoryName)
         let failures = FailureList()
         let slots = DispatchSemaphore(value: parallel)
         let group = DispatchGroup()
-        for (run, arguments) in work {
+        for run in pending {
             slots.wait()
             group.enter()
-            let log = logs.appendingPathComponent(run.directory.lastPathComponent + ".log")
+            let log = logs.appendingPathComponent(run.name + ".log")
             Thread.detachNewThread {
                 defer { slots.signal(); group.leave() }
-                let name = run.directory.lastPathComponent
                 do {
-                    let status = try Self.runChild(executable: executable, arguments: arguments, log: log)
-                    print(status == 0 ? "  \(name): done" : "  \(name): FAILED (exit \(status); see \(log.path))")
-                    if status != 0 { failures.add(name) }
+                    let status = try Self.runChild(executable: executable, arguments: ["train"] + run.trainArguments,
+                                                   workingDirectory: plan.root, log: log)
+                    print(status == 0 ? "  \(run.name): done" : "  \(run.name): FAILED (exit \(status); see \(log.path))")
+                    if status != 0 { failures.add(run.name) }
                 } catch {
-                    print("  \(name): FAILED to start: \(error)")
-                    failures.add(name)
+                    print("  \(run.name): FAILED to start: \(error)")
+                    failures.add(run.name)
                 }
                 fflush(stdout)
             }
         }
         group.wait()
-
-        let summary = try AblationSummary.collect(plan)
-        try summary.write(to: plan.sweepDirectory, title: "Hidden-layer ablation", command: command)
-        print(summary.markdown(title: "Hidden-layer ablation", command: command))
-        print("summary: \(plan.sweepDirectory.appendingPathComponent("summary.md").path)")
-        print("figure: \(plan.sweepDirectory.appendingPathComponent(AblationSummary.figureName).path)")
+        try collectAndPrint(plan.sweepDirectory)
         if !failures.names.isEmpty {
             FileHandle.standardError.write(Data("Error: \(failures.names.count) run(s) failed: \(failures.names.sorted().joined(separator: ", "))\n".utf8))
             throw ExitCode.failure
         }
     }
 
-    static func runChild(executable: String, arguments: [String], log: URL) throws -> Int32 {
+    /// Writes and prints the summary; lists missing runs (not an error here: failures are).
+    func collectAndPrint(_ sweep: URL) throws {
+        let collection = try SweepCollection.collect(sweepDirectory: sweep)
+        print(collection.summary.markdown(title: collection.manifest.title, command: collection.manifest.command))
+        print("summary: \(sweep.appendingPathComponent("summary.md").path)")
+        print("figure: \(sweep.appendingPathComponent(AblationSummary.figureName).path)")
+    }
+
+    static func runChild(executable: String, arguments: [String], workingDirectory: URL, log: URL) throws -> Int32 {
         if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
@@ -150,6 +301,7 @@ struct Ablate: ParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.currentDirectoryURL = workingDirectory
         process.standardOutput = handle
         process.standardError = handle
         var environment = ProcessInfo.processInfo.environment

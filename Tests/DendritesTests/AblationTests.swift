@@ -79,7 +79,7 @@ struct PresetTests {
 
 @Suite("Ablation")
 struct AblationTests {
-    private func run(_ hidden: [Int], seed: UInt64, epochs: Int, in plan: AblationPlan) throws {
+    private func run(_ hidden: [Int], seed: UInt64, epochs: Int, in plan: SweepPlan) throws {
         let network = NetworkConfiguration(hiddenSizes: hidden)
         var training = TrainingOptions(learningRates: TrainingOptions.defaultLearningRates(hiddenLayers: hidden.count))
         training.epochs = epochs
@@ -98,10 +98,10 @@ struct AblationTests {
     func summary() throws {
         let sweep = try SharedPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: sweep) }
-        let plan = AblationPlan(sweepDirectory: sweep, architectures: [[], [20]], seeds: [1, 2, 3])
+        let plan = SweepPlan(sweepDirectory: sweep, architectures: [[], [20]], seeds: [1, 2, 3])
         #expect(plan.runs.count == 6)
         #expect(plan.runDirectory(architecture: [500, 100], seed: 2).lastPathComponent == "784-500-100-10-seed2")
-        #expect(AblationPlan.hiddenOption([]) == "none" && AblationPlan.hiddenOption([500, 100]) == "500,100")
+        #expect(SweepPlan.hiddenOption([]) == "none" && SweepPlan.hiddenOption([500, 100]) == "500,100")
         #expect(RunStatus.of(plan.runDirectory(architecture: [], seed: 1)) == .absent)
 
         for seed: UInt64 in [1, 2, 3] { try run([], seed: seed, epochs: 2, in: plan) }
@@ -147,8 +147,8 @@ struct AblationTests {
     /// A sweep of 784-5-10 and 784-5-4-10 × seeds 1, 2, 2 epochs each, from hand-written CSVs
     /// (no training): 784-5-10 seed 2 has no layer_accuracy.csv; 784-5-4-10 seed 2 has a nan
     /// angle for hidden layer 1.
-    private func fakeSweep(_ sweep: URL) throws -> AblationPlan {
-        let plan = AblationPlan(sweepDirectory: sweep, architectures: [[5], [5, 4]], seeds: [1, 2])
+    private func fakeSweep(_ sweep: URL) throws -> SweepPlan {
+        let plan = SweepPlan(sweepDirectory: sweep, architectures: [[5], [5, 4]], seeds: [1, 2])
         let metricsHeader = "epoch,test_error_percent,training_error_percent,mean_loss,images,seconds"
         func metrics(_ errors: [Double]) -> [String] {
             [metricsHeader] + errors.enumerated().map { "\($0.offset + 1),\($0.element),50,0.1,100,1" }
@@ -260,7 +260,7 @@ struct AblationCommandTests {
         let options = ["--mode", "spiking", "--epochs", "3", "--images-per-epoch", "600", "--test-images", "50",
                        "--quick-test-interval", "200", "--quick-test-images", "10", "--data", SharedPaths.mnist.path]
         let arguments = ["ablate", "--hidden", "none", "20", "--seeds", "2", "--jobs", "2", "--sweep", sweep.path] + options
-        let plan = AblationPlan(sweepDirectory: sweep, architectures: [[], [20]], seeds: [1, 2])
+        let plan = SweepPlan(sweepDirectory: sweep, architectures: [[], [20]], seeds: [1, 2])
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -288,7 +288,7 @@ struct AblationCommandTests {
         // Each run equals an uninterrupted one.
         for run in plan.runs {
             let reference = parent.appendingPathComponent("reference-\(run.directory.lastPathComponent)")
-            #expect(try runTool(binary, ["train", "--output", reference.path, "--hidden", AblationPlan.hiddenOption(run.architecture),
+            #expect(try runTool(binary, ["train", "--output", reference.path, "--hidden", SweepPlan.hiddenOption(run.architecture),
                                          "--seed", String(run.seed), "--quiet"] + options) == 0)
             for name in ["loss.csv", "quick_test.csv", "epoch_3_W_0.npy"] {
                 let a = try Data(contentsOf: run.directory.appendingPathComponent(name))

@@ -1,62 +1,5 @@
 import Foundation
 
-/// A sweep over architectures × seeds (`dendrite-train ablate`): where each run lives, what
-/// state it is in, and the summary over seeds.
-public struct AblationPlan: Sendable {
-    public var sweepDirectory: URL
-    /// Hidden-layer sizes of each architecture (`[]`: no hidden layer).
-    public var architectures: [[Int]]
-    public var seeds: [UInt64]
-
-    public init(sweepDirectory: URL, architectures: [[Int]], seeds: [UInt64]) {
-        self.sweepDirectory = sweepDirectory
-        self.architectures = architectures
-        self.seeds = seeds
-    }
-
-    /// "784-500-100-10" style label (input and output sizes are MNIST's).
-    public static func label(_ hidden: [Int], input: Int = 784, output: Int = 10) -> String {
-        ([input] + hidden + [output]).map(String.init).joined(separator: "-")
-    }
-
-    /// The `--hidden` value of an architecture.
-    public static func hiddenOption(_ hidden: [Int]) -> String {
-        hidden.isEmpty ? "none" : hidden.map(String.init).joined(separator: ",")
-    }
-
-    public func runDirectory(architecture: [Int], seed: UInt64) -> URL {
-        sweepDirectory.appendingPathComponent("\(Self.label(architecture))-seed\(seed)")
-    }
-
-    public struct Run: Sendable {
-        public var architecture: [Int]
-        public var seed: UInt64
-        public var directory: URL
-    }
-
-    public var runs: [Run] {
-        architectures.flatMap { a in seeds.map { Run(architecture: a, seed: $0, directory: runDirectory(architecture: a, seed: $0)) } }
-    }
-}
-
-/// Where one run of a sweep stands.
-public enum RunStatus: Equatable, Sendable {
-    /// No usable run yet (no directory, or one killed before its first checkpoint).
-    case absent
-    /// A checkpoint after `completedEpochs` of `epochs`.
-    case unfinished(completedEpochs: Int, epochs: Int)
-    case finished(epochs: Int)
-
-    public static func of(_ directory: URL) -> RunStatus {
-        let config = directory.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: config),
-              let record = try? JSONDecoder().decode(RunRecord.self, from: data),
-              let checkpoint = try? Checkpoint.read(from: directory) else { return .absent }
-        if checkpoint.completedEpochs >= record.training.epochs { return .finished(epochs: record.training.epochs) }
-        return .unfinished(completedEpochs: checkpoint.completedEpochs, epochs: record.training.epochs)
-    }
-}
-
 /// The summary of a sweep: per architecture, the final test error over seeds, the test error
 /// per epoch, the final per-layer read-out accuracy and the final update angle of each hidden
 /// layer. Columns are a list, so measurements can be added as columns later.
@@ -79,6 +22,12 @@ public struct AblationSummary: Sendable {
         /// Layer (`hidden_<l>`) → the last row of update_angles_smoothed.csv (degrees) of each
         /// finished run that has a finite value.
         public var finalUpdateAngles: [String: [Double]] = [:]
+        /// The setting of the swept options, "sparse-feedback=0.8 symmetric-feedback=on"
+        /// (empty in a sweep without `--vary`).
+        public var options: String = ""
+
+        /// The architecture and, if any, its setting: the row's name in tables and figures.
+        public var label: String { options.isEmpty ? architecture : "\(architecture) \(options)" }
     }
 
     public var rows: [Row]
@@ -103,6 +52,12 @@ public struct AblationSummary: Sendable {
             self.formats = formats
             self.value = value
         }
+    }
+
+    /// A CSV field, quoted when it holds a comma or a quote (option values such as "0.21,0.21").
+    public static func csvField(_ text: String) -> String {
+        guard text.contains(",") || text.contains("\"") else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     public static func format(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "" }
@@ -138,6 +93,9 @@ public struct AblationSummary: Sendable {
     /// update angle. Empty cells where an architecture lacks the layer or no run recorded it.
     public var allColumns: [Column] {
         var columns = Self.columns
+        if rows.contains(where: { !$0.options.isEmpty }) {
+            columns.insert(Column(header: "options", markdownHeader: "options") { $0.options }, at: 1)
+        }
         func add(_ key: String, _ unit: String, _ markdownHeader: String, _ values: @escaping @Sendable (Row) -> [Double]) {
             columns.append(Column(header: "mean_\(key)_\(unit)", markdownHeader: "", formats: .csv) { AblationSummary.format(SweepStatistics.mean(values($0))) })
             columns.append(Column(header: "sd_\(key)_\(unit)", markdownHeader: "", formats: .csv) { AblationSummary.format(SweepStatistics.standardDeviation(values($0))) })
@@ -153,14 +111,16 @@ public struct AblationSummary: Sendable {
     }
 
     /// Reads every finished run's `metrics.csv`, `layer_accuracy.csv` and
-    /// `update_angles_smoothed.csv` (`status` says which runs are finished).
-    public static func collect(_ plan: AblationPlan, status: (URL) -> RunStatus = RunStatus.of) throws -> AblationSummary {
+    /// `update_angles_smoothed.csv` (`status` says which runs are finished). One row per
+    /// architecture and setting of the swept options, in plan order.
+    public static func collect(_ plan: SweepPlan, status: (URL) -> RunStatus = RunStatus.of) throws -> AblationSummary {
         var rows: [Row] = []
-        for architecture in plan.architectures {
-            var row = Row(architecture: AblationPlan.label(architecture), runs: plan.seeds.count, finished: 0,
-                          epochs: 0, finalTestErrors: [], testErrorsByEpoch: [], hiddenLayers: architecture.count)
+        for group in plan.groups {
+            var row = Row(architecture: SweepPlan.label(group.architecture), runs: plan.seeds.count, finished: 0,
+                          epochs: 0, finalTestErrors: [], testErrorsByEpoch: [], hiddenLayers: group.architecture.count)
+            row.options = plan.settingLabel(group.setting)
             for seed in plan.seeds {
-                let directory = plan.runDirectory(architecture: architecture, seed: seed)
+                let directory = plan.runDirectory(architecture: group.architecture, setting: group.setting, seed: seed)
                 guard case let .finished(epochs) = status(directory) else { continue }
                 let errors = try testErrors(in: directory)
                 guard errors.count == epochs else {
@@ -229,7 +189,7 @@ public struct AblationSummary: Sendable {
     public var csv: String {
         let columns = allColumns.filter { $0.formats.contains(.csv) }
         return ([columns.map(\.header).joined(separator: ",")]
-            + rows.map { row in columns.map { $0.value(row) }.joined(separator: ",") })
+            + rows.map { row in columns.map { Self.csvField($0.value(row)) }.joined(separator: ",") })
             .map { $0 + "\n" }.joined()
     }
 
@@ -247,15 +207,19 @@ public struct AblationSummary: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// `architecture,epoch,runs,mean,sd,min,max` of the test error per epoch (for figures).
+    /// `architecture,[options,]epoch,runs,mean,sd,min,max` of the test error per epoch (for figures).
     public var byEpochCSV: String {
-        var lines = ["architecture,epoch,runs,mean_test_error_percent,sd_test_error_percent,min_test_error_percent,max_test_error_percent"]
+        let withOptions = rows.contains { !$0.options.isEmpty }
+        var lines = [(withOptions ? "architecture,options," : "architecture,")
+                     + "epoch,runs,mean_test_error_percent,sd_test_error_percent,min_test_error_percent,max_test_error_percent"]
         for row in rows where row.epochs > 0 {
             for e in 0..<row.epochs {
                 let values = row.testErrorsByEpoch.compactMap { e < $0.count ? $0[e] : nil }
-                lines.append([row.architecture, String(e + 1), String(values.count), Self.format(SweepStatistics.mean(values)),
-                              Self.format(SweepStatistics.standardDeviation(values)), Self.format(values.min()),
-                              Self.format(values.max())].joined(separator: ","))
+                let names: [String] = withOptions ? [row.architecture, Self.csvField(row.options)] : [row.architecture]
+                let statistics: [String] = [String(e + 1), String(values.count), Self.format(SweepStatistics.mean(values)),
+                                            Self.format(SweepStatistics.standardDeviation(values)), Self.format(values.min()),
+                                            Self.format(values.max())]
+                lines.append((names + statistics).joined(separator: ","))
             }
         }
         return lines.map { $0 + "\n" }.joined()
@@ -279,9 +243,9 @@ public struct AblationSummary: Sendable {
                 mean.append((Double(e + 1), m))
                 band.append((Double(e + 1), low, high))
             }
-            chart.bands.append(SVGChart.Band(name: row.architecture, points: band, color: color))
+            chart.bands.append(SVGChart.Band(name: row.label, points: band, color: color))
             // The label alone: the legend truncates at 24 characters (784-500-100-100-10 is 18).
-            chart.series.append(SVGChart.Series(name: row.architecture, points: mean, color: color))
+            chart.series.append(SVGChart.Series(name: row.label, points: mean, color: color))
         }
         return chart
     }

@@ -1,0 +1,175 @@
+import Foundation
+
+/// The resources each array task asks Slurm for (`ablate --slurm …`).
+public struct SlurmOptions: Codable, Equatable, Sendable {
+    public var partition: String?
+    /// `--time`, e.g. "02:00:00" or "1-12:00:00".
+    public var time: String?
+    public var cpusPerTask = 1
+    /// `--mem`, e.g. "4G".
+    public var memory: String?
+    public var account: String?
+    /// At most this many tasks of the array run at once (the `%` of `--array`).
+    public var throttle: Int?
+
+    public init() {}
+}
+
+/// A sweep on a Slurm cluster: an `sbatch` array script whose task N runs line N of plan.tsv,
+/// and a `collect` job that runs after the whole array (`--dependency=afterany`).
+public enum SlurmSweep {
+    public static let arrayScriptName = "sweep.sbatch"
+    public static let collectScriptName = "collect.sbatch"
+    /// One line per submission: date, array job id, collect job id, tasks.
+    public static let jobsFileName = "slurm_jobs.tsv"
+    public static let logsDirectoryName = "logs"
+
+    /// "1-3,5,7-8" with "%throttle" (tasks sorted, 1-based).
+    public static func arraySpecification(tasks: [Int], throttle: Int?) -> String {
+        var ranges: [String] = []
+        var index = 0
+        let sorted = tasks.sorted()
+        while index < sorted.count {
+            var end = index
+            while end + 1 < sorted.count && sorted[end + 1] == sorted[end] + 1 { end += 1 }
+            ranges.append(end == index ? "\(sorted[index])" : "\(sorted[index])-\(sorted[end])")
+            index = end + 1
+        }
+        return ranges.joined(separator: ",") + (throttle.map { "%\($0)" } ?? "")
+    }
+
+    private static func resourceDirectives(_ options: SlurmOptions, cpus: Int) -> [String] {
+        var lines: [String] = []
+        if let partition = options.partition { lines.append("#SBATCH --partition=\(partition)") }
+        if let account = options.account { lines.append("#SBATCH --account=\(account)") }
+        if let time = options.time { lines.append("#SBATCH --time=\(time)") }
+        lines.append("#SBATCH --cpus-per-task=\(cpus)")
+        if let memory = options.memory { lines.append("#SBATCH --mem=\(memory)") }
+        return lines
+    }
+
+    /// The array script. `executable` is the absolute path of dendrite-train on the shared file
+    /// system ($DENDRITE_TRAIN overrides it at run time).
+    public static func arrayScript(plan: SweepPlan, tasks: [Int], options: SlurmOptions, executable: String) -> String {
+        let sweep = plan.sweepDirectory.path
+        let lines = [
+            "#!/bin/bash",
+            "# Dendrites sweep: array task N runs line N of plan.tsv, one `dendrite-train train` command.",
+            "# Written by: dendrite-train ablate --slurm. Tasks already finished are left out of --array.",
+            "# Run one task again: sbatch --array=N \(ShellQuoting.quote(sweep + "/" + arrayScriptName))",
+            "#SBATCH --job-name=\(jobName(plan))",
+            "#SBATCH --array=\(arraySpecification(tasks: tasks, throttle: options.throttle))",
+            "#SBATCH --output=\(sweep)/\(logsDirectoryName)/slurm-%A_%a.out",
+        ] + resourceDirectives(options, cpus: options.cpusPerTask) + [
+            "set -euo pipefail",
+            "cd \(ShellQuoting.quote(plan.root.path))",
+            "export OPENBLAS_NUM_THREADS=1",
+            "DENDRITE_TRAIN=\"${DENDRITE_TRAIN:-\(executable)}\"",
+            "plan=\(ShellQuoting.quote(sweep + "/" + SweepManifest.planFileName))",
+            "task=\"${SLURM_ARRAY_TASK_ID:?run this script with sbatch, or set SLURM_ARRAY_TASK_ID}\"",
+            "arguments=\"$(awk -F'\\t' -v task=\"$task\" '$1 == task { print $3 }' \"$plan\")\"",
+            "if [[ -z \"$arguments\" ]]; then echo \"error: $plan has no task $task\" >&2; exit 2; fi",
+            "echo \"task $task on $(hostname): dendrite-train train $arguments\"",
+            "eval \"exec \\\"\\$DENDRITE_TRAIN\\\" train $arguments\"",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The job that collects the sweep once every array task has ended, however it ended.
+    public static func collectScript(plan: SweepPlan, options: SlurmOptions, executable: String) -> String {
+        let sweep = plan.sweepDirectory.path
+        let lines = [
+            "#!/bin/bash",
+            "# Dendrites sweep: summarize the finished runs (submitted with --dependency=afterany:<array job>).",
+            "#SBATCH --job-name=\(jobName(plan))-collect",
+            "#SBATCH --output=\(sweep)/\(logsDirectoryName)/collect-%j.out",
+        ] + resourceDirectives(options, cpus: 1) + [
+            "set -euo pipefail",
+            "cd \(ShellQuoting.quote(plan.root.path))",
+            "exec \"${DENDRITE_TRAIN:-\(executable)}\" collect \(ShellQuoting.quote(sweep))",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func jobName(_ plan: SweepPlan) -> String {
+        let name = "dendrites-" + plan.sweepDirectory.lastPathComponent
+        return String(name.prefix(60).map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
+    }
+
+    /// The Slurm logs of task `task` in a sweep directory (one per submission that ran it).
+    public static func logs(task: Int, sweepDirectory: URL) -> [URL] {
+        let logs = sweepDirectory.appendingPathComponent(logsDirectoryName)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: logs.path)) ?? []
+        return names.filter { $0.hasPrefix("slurm-") && $0.hasSuffix("_\(task).out") }.sorted()
+            .map { logs.appendingPathComponent($0) }
+    }
+
+    // MARK: Talking to Slurm
+
+    /// Runs a Slurm command; nil when it is not installed.
+    static func runCommand(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String)? {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let path else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        // Read both before waiting, so a full pipe cannot stall the child.
+        let errorData = LockedData()
+        let reader = Thread { errorData.value = error.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !reader.isFinished { usleep(1_000) }
+        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
+                String(decoding: errorData.value, as: UTF8.self))
+    }
+
+    /// The cluster's partitions (`sinfo`), or nil when `sinfo` is not installed.
+    public static func partitions() throws -> [String]? {
+        guard let result = try runCommand("sinfo", ["--noheader", "--format=%R"]) else { return nil }
+        guard result.status == 0 else {
+            throw SweepError("sinfo failed (exit \(result.status)): \(result.error.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return result.output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Fails with a clear message when `partition` is not one of the cluster's (checked only
+    /// where `sinfo` is installed).
+    public static func checkPartition(_ partition: String) throws {
+        guard let known = try partitions() else { return }
+        if !known.contains(partition) {
+            throw SweepError("--partition \(partition): this cluster has no such partition (it has: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    /// `sbatch --parsable [extra] script`; returns the job id.
+    public static func submit(script: URL, extraArguments: [String] = []) throws -> String {
+        guard let result = try runCommand("sbatch", ["--parsable"] + extraArguments + [script.path]) else {
+            throw SweepError("sbatch was not found on PATH: submit from a Slurm login node, or use --dry-run to only write \(script.path)")
+        }
+        let message = result.error.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.status == 0 else {
+            throw SweepError("sbatch rejected \(script.path) (exit \(result.status)): \(message.isEmpty ? "no message" : message)")
+        }
+        // --parsable prints "jobid" or "jobid;cluster".
+        guard let id = result.output.split(whereSeparator: \.isNewline).first?.split(separator: ";").first,
+              !id.isEmpty, id.allSatisfy(\.isNumber) else {
+            throw SweepError("sbatch accepted \(script.path) but printed no job id: '\(result.output)'")
+        }
+        return String(id)
+    }
+}
+
+private final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    var value: Data {
+        get { lock.lock(); defer { lock.unlock() }; return data }
+        set { lock.lock(); data = newValue; lock.unlock() }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+
+/// One swept option (`--vary OPTION=V1|V2|…`): every run takes one of its values, and the
+/// axes of a sweep multiply (a grid). The value `off` leaves the option out (its default);
+/// `on` gives a flag, e.g. `--vary symmetric-feedback=off|on`; any other value is passed as
+/// `--OPTION VALUE`, e.g. `--vary learning-rates=0.21,0.21|0.1,0.1`.
+public struct SweepAxis: Codable, Equatable, Sendable {
+    /// The `train` option without its leading dashes.
+    public var option: String
+    public var values: [String]
+
+    public init(option: String, values: [String]) {
+        self.option = option
+        self.values = values
+    }
+
+    /// Parses `OPTION=V1|V2|…` (the option may be written with its dashes).
+    public init(parsing text: String) throws {
+        guard let equals = text.firstIndex(of: "=") else {
+            throw SweepError("--vary '\(text)' has no '=': write OPTION=VALUE1|VALUE2, e.g. sparse-feedback=off|0.8")
+        }
+        var option = String(text[..<equals])
+        while option.hasPrefix("-") { option.removeFirst() }
+        let values = text[text.index(after: equals)...].split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard !option.isEmpty, option.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+            throw SweepError("--vary '\(text)': '\(option)' is not an option name")
+        }
+        if let empty = values.firstIndex(where: \.isEmpty) {
+            throw SweepError("--vary '\(text)': value \(empty + 1) is empty (use 'off' to leave the option out)")
+        }
+        guard Set(values).count == values.count else { throw SweepError("--vary '\(text)' lists a value twice") }
+        self.init(option: option, values: values)
+    }
+
+    /// The `train` arguments of one value.
+    public func arguments(for value: String) -> [String] {
+        switch value {
+        case "off": return []
+        case "on": return ["--\(option)"]
+        default: return ["--\(option)", value]
+        }
+    }
+}
+
+/// A sweep: architectures × settings of the swept options × seeds, each run a `train` command
+/// with its own run directory inside the sweep directory. `ablate` runs the plan on local cores
+/// or submits it to Slurm; both give the same run directories.
+public struct SweepPlan: Sendable {
+    /// Absolute.
+    public var sweepDirectory: URL
+    /// Hidden-layer sizes of each architecture (`[]`: no hidden layer).
+    public var architectures: [[Int]]
+    public var seeds: [UInt64]
+    public var axes: [SweepAxis]
+    /// Options given to every run's `train`.
+    public var trainOptions: [String]
+    /// The epochs each run trains (a run with fewer is resumed and extended).
+    public var epochs: Int
+    /// Run directories in the plan are relative to this directory (absolute when outside it),
+    /// and cluster tasks start in it. Absolute.
+    public var root: URL
+
+    public init(sweepDirectory: URL, architectures: [[Int]], seeds: [UInt64], axes: [SweepAxis] = [],
+                trainOptions: [String] = [], epochs: Int = 1, root: URL? = nil) {
+        self.sweepDirectory = sweepDirectory.standardizedFileURL
+        self.architectures = architectures
+        self.seeds = seeds
+        self.axes = axes
+        self.trainOptions = trainOptions
+        self.epochs = epochs
+        self.root = (root ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+    }
+
+    /// "784-500-100-10" style label (input and output sizes are MNIST's).
+    public static func label(_ hidden: [Int], input: Int = 784, output: Int = 10) -> String {
+        ([input] + hidden + [output]).map(String.init).joined(separator: "-")
+    }
+
+    /// The `--hidden` value of an architecture.
+    public static func hiddenOption(_ hidden: [Int]) -> String {
+        hidden.isEmpty ? "none" : hidden.map(String.init).joined(separator: ",")
+    }
+
+    /// Every combination of one value per axis, the first axis slowest (`[[]]` without axes).
+    public var settings: [[String]] {
+        axes.reduce([[]]) { partial, axis in partial.flatMap { prefix in axis.values.map { prefix + [$0] } } }
+    }
+
+    /// An architecture with one setting: a row of the summary.
+    public struct Group: Sendable, Equatable {
+        public var architecture: [Int]
+        public var setting: [String]
+    }
+
+    public var groups: [Group] {
+        architectures.flatMap { a in settings.map { Group(architecture: a, setting: $0) } }
+    }
+
+    /// "sparse-feedback=0.8 symmetric-feedback=on" (empty without axes).
+    public func settingLabel(_ setting: [String]) -> String {
+        zip(axes, setting).map { "\($0.option)=\($1)" }.joined(separator: " ")
+    }
+
+    /// "784-500-10-seed1", or with axes "784-500-10-sparse-feedback_0.8-seed1".
+    public func runName(architecture: [Int], setting: [String] = [], seed: UInt64) -> String {
+        let parts = [Self.label(architecture)] + zip(axes, setting).map { "\($0.option)_\($1)" } + ["seed\(seed)"]
+        return String(parts.joined(separator: "-").map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
+    }
+
+    public func runDirectory(architecture: [Int], setting: [String] = [], seed: UInt64) -> URL {
+        sweepDirectory.appendingPathComponent(runName(architecture: architecture, setting: setting, seed: seed))
+    }
+
+    public struct Run: Sendable {
+        /// 1-based: the line of plan.tsv and the Slurm array index.
+        public var task: Int
+        public var architecture: [Int]
+        public var setting: [String]
+        public var seed: UInt64
+        public var name: String
+        /// Absolute.
+        public var directory: URL
+        /// The run directory as the plan writes it (relative to `root` when inside it).
+        public var planPath: String
+        /// The whole `train` command line after `dendrite-train train`.
+        public var trainArguments: [String]
+    }
+
+    /// Architecture by architecture, setting by setting, seed by seed.
+    public var runs: [Run] {
+        var runs: [Run] = []
+        for group in groups {
+            for seed in seeds {
+                let directory = runDirectory(architecture: group.architecture, setting: group.setting, seed: seed)
+                let path = planPath(directory)
+                let axisArguments = zip(axes, group.setting).flatMap { $0.arguments(for: $1) }
+                runs.append(Run(task: runs.count + 1, architecture: group.architecture, setting: group.setting, seed: seed,
+                                name: directory.lastPathComponent, directory: directory, planPath: path,
+                                trainArguments: ["--output", path, "--resume-existing", "--quiet",
+                                                 "--hidden", Self.hiddenOption(group.architecture), "--seed", String(seed)]
+                                    + axisArguments + trainOptions))
+            }
+        }
+        return runs
+    }
+
+    /// `directory` relative to `root` when inside it, else absolute.
+    public func planPath(_ directory: URL) -> String {
+        let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        let path = directory.standardizedFileURL.path
+        return path.hasPrefix(rootPath) ? String(path.dropFirst(rootPath.count)) : path
+    }
+}
+
+/// Where one run of a sweep stands.
+public enum RunStatus: Equatable, Sendable {
+    /// No usable run yet (no directory, or one killed before its first checkpoint).
+    case absent
+    /// A checkpoint after `completedEpochs` of `epochs`.
+    case unfinished(completedEpochs: Int, epochs: Int)
+    case finished(epochs: Int)
+
+    public static func of(_ directory: URL) -> RunStatus {
+        let config = directory.appendingPathComponent("config.json")
+        guard let data = try? Data(contentsOf: config),
+              let record = try? JSONDecoder().decode(RunRecord.self, from: data),
+              let checkpoint = try? Checkpoint.read(from: directory) else { return .absent }
+        if checkpoint.completedEpochs >= record.training.epochs { return .finished(epochs: record.training.epochs) }
+        return .unfinished(completedEpochs: checkpoint.completedEpochs, epochs: record.training.epochs)
+    }
+
+    /// Whether a run in this state has trained `epochs` epochs.
+    public func hasFinished(epochs wanted: Int) -> Bool {
+        switch self {
+        case let .finished(epochs): return epochs >= wanted
+        case let .unfinished(completed, _): return completed >= wanted
+        case .absent: return false
+        }
+    }
+}
+
+public struct SweepError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

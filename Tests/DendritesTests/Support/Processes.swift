@@ -1,0 +1,53 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The exit status and the whole output of a finished process.
+struct ProcessResult {
+    var status: Int32
+    var output: String
+    var error: String
+}
+
+/// Runs `executable` to the end and returns its exit status (128 + N if killed by signal N)
+/// and its standard output and error. `environment` entries are added to this process's.
+///
+/// Spawned with posix_spawn and reaped with waitpid rather than with Foundation's `Process`:
+/// `Process.waitUntilExit()` was seen never to return for a script that starts daemons
+/// (Scripts/slurm-local.sh), leaving the script a zombie. Output goes through temporary files,
+/// so daemons that inherit nothing of ours cannot hold it open either.
+func runCapturing(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                  workingDirectory: URL? = nil) throws -> ProcessResult {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dendrites-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let outputPath = scratch.appendingPathComponent("stdout").path
+    let errorPath = scratch.appendingPathComponent("stderr").path
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+    let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    // The working directory through the shell (posix_spawn_file_actions_addchdir_np is not
+    // visible from Swift's Glibc module).
+    let command = workingDirectory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0.path, executable] } ?? [executable]
+    let argv: [UnsafeMutablePointer<CChar>?] = (command + arguments).map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
+    guard spawned == 0 else {
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot start \(executable): \(String(cString: strerror(spawned)))"])
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+    return ProcessResult(status: exitCode, output: read(outputPath), error: read(errorPath))
+}
