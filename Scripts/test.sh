@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command: installs missing build dependencies, builds in release mode
+# The project's test command: installs missing build dependencies (and, optionally, Slurm
+# and munge for the test that runs a sweep on a real local Slurm), builds in release mode
 # with the tests, and runs the whole suite (Swift Testing). The exit code is swift's.
 #
 # The tests read the reference fixtures and MNIST from ../shared (the folder `shared` beside
@@ -15,7 +16,7 @@ cd "$root"
 if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
-bash Scripts/install-deps.sh
+bash Scripts/install-deps.sh --with-slurm
 
 shared="${DENDRITES_SHARED:-$root/../shared}"
 for needed in fixtures/rate data/mnist; do
