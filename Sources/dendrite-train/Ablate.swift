@@ -19,6 +19,7 @@ struct Ablate: ParsableCommand {
           dendrite-train ablate --hidden none 500 500,100 500,100,100 --seeds 5 --epochs 60
           dendrite-train ablate --hidden 500 --seeds 3 --epochs 5 --vary 'sparse-feedback=off|0.8'
           dendrite-train ablate --hidden 500 --seeds 5 --vary 'learning-rates=0.21,0.21|0.1,0.1' --epochs 10
+          dendrite-train ablate --hidden 500 --seeds 3 --epochs 3 --vary 'options=none|--sparse-feedback 0.8|--symmetric-feedback'
           dendrite-train ablate --hidden none 500 --seeds 5 --epochs 60 --slurm --partition cpu --time 04:00:00 --mem 2G
         """
     )
@@ -32,7 +33,7 @@ struct Ablate: ParsableCommand {
     @Option(help: "The first seed.")
     var firstSeed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Sweep a train option over values: OPTION=V1|V2|… ('off': option left out, 'on': a flag). Repeat for a grid.",
+    @Option(help: ArgumentHelp("Sweep a train option over values: OPTION=V1|V2|… ('off': option left out, 'on': a flag), or whole option sets: 'options=none|--sparse-feedback 0.8|--backprop'. Repeat for a grid.",
                                valueName: "option=values"))
     var vary: [String] = []
 
@@ -84,6 +85,17 @@ struct Ablate: ParsableCommand {
         }
         for axis in axes where Self.setByAblate.contains(axis.option) {
             throw ValidationError("--vary \(axis.option): --\(axis.option) is set by ablate for each run; sweep it with \(axis.option == "seed" ? "--seeds" : axis.option == "hidden" ? "--hidden" : "another option")")
+        }
+        for axis in axes where axis.option == SweepAxis.optionSets {
+            for value in axis.values {
+                let given = Preset.givenOptions(in: axis.arguments(for: value))
+                if let forbidden = Self.setByAblate.first(where: given.contains) {
+                    throw ValidationError("--vary options: '\(value)' sets --\(forbidden), which ablate sets for each run")
+                }
+                if let clash = given.first(where: Preset.givenOptions(in: trainOptions).contains) {
+                    throw ValidationError("--\(clash) is both swept (--vary options) and passed on to train; give it once")
+                }
+            }
         }
         if let repeated = Dictionary(grouping: axes, by: \.option).first(where: { $0.value.count > 1 })?.key {
             throw ValidationError("--vary \(repeated) is given twice; list all its values in one --vary")

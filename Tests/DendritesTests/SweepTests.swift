@@ -14,6 +14,8 @@ struct SweepPlanTests {
         #expect(rates.arguments(for: "0.1,0.1") == ["--learning-rates", "0.1,0.1"])
         let symmetric = try SweepAxis(parsing: "symmetric-feedback=off|on")
         #expect(symmetric.arguments(for: "off") == [] && symmetric.arguments(for: "on") == ["--symmetric-feedback"])
+        let variants = try SweepAxis(parsing: "options=none|--sparse-feedback 0.8|--symmetric-feedback")
+        #expect(variants.values.map(variants.arguments) == [[], ["--sparse-feedback", "0.8"], ["--symmetric-feedback"]])
         for bad in ["sparse-feedback", "=0.8", "sparse-feedback=0.8||0.9", "sparse-feedback=0.8|0.8", "sparse feedback=1"] {
             #expect(throws: SweepError.self, "\(bad)") { try SweepAxis(parsing: bad) }
         }

@@ -4,6 +4,10 @@ import Foundation
 /// axes of a sweep multiply (a grid). The value `off` leaves the option out (its default);
 /// `on` gives a flag, e.g. `--vary symmetric-feedback=off|on`; any other value is passed as
 /// `--OPTION VALUE`, e.g. `--vary learning-rates=0.21,0.21|0.1,0.1`.
+///
+/// The axis `options` takes whole sets of train options instead, split at spaces (`none`: no
+/// option), for alternatives that are not values of one option, such as feedback variants:
+/// `--vary 'options=none|--sparse-feedback 0.8|--symmetric-feedback|--backprop'`.
 public struct SweepAxis: Codable, Equatable, Sendable {
     /// The `train` option without its leading dashes.
     public var option: String
@@ -32,8 +36,14 @@ public struct SweepAxis: Codable, Equatable, Sendable {
         self.init(option: option, values: values)
     }
 
+    /// The axis whose values are sets of options.
+    public static let optionSets = "options"
+
     /// The `train` arguments of one value.
     public func arguments(for value: String) -> [String] {
+        if option == Self.optionSets {
+            return value == "none" ? [] : value.split(separator: " ").map(String.init)
+        }
         switch value {
         case "off": return []
         case "on": return ["--\(option)"]
