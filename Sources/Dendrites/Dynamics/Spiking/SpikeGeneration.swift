@@ -136,8 +136,9 @@ public struct ThinningBuffers<Scalar: DendriteScalar>: Sendable {
     var uniforms: [Scalar] = []
     var positionBits: [UInt32] = []
     var kept: [Int32] = []
-    /// The distribution of the number of candidates, per population size.
+    /// The distribution of the number of candidates, per population size, and the last one used.
     private var candidateTables: [Int: PoissonTable] = [:]
+    private var lastTable = PoissonTable(mean: 0)
 
     public init(capacity: Int) {
         self.capacity = capacity
@@ -147,9 +148,15 @@ public struct ThinningBuffers<Scalar: DendriteScalar>: Sendable {
 
     /// The table of K ~ Poisson(λ_max n), made once per n; the buffers grow to hold its largest K.
     mutating func candidateCount(neurons n: Int, maximumRate: Double) -> PoissonTable {
-        if let table = candidateTables[n], table.mean == maximumRate * Double(n) { return table }
-        let table = PoissonTable(mean: maximumRate * Double(n))
+        let mean = maximumRate * Double(n)
+        if lastTable.mean == mean { return lastTable }
+        if let table = candidateTables[n], table.mean == mean {
+            lastTable = table
+            return table
+        }
+        let table = PoissonTable(mean: mean)
         candidateTables[n] = table
+        lastTable = table
         let room = UniformStreams.paddedCount(table.largest)
         if uniforms.count < room {
             uniforms = [Scalar](repeating: 0, count: room)

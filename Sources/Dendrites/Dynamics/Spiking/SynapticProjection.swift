@@ -11,6 +11,9 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     public let postsynapticCount: Int
     public let memory: Int
     /// The postsynaptic count rounded up to whole blocks of `push` (the padding stays zero).
+    let blockedCount: Int
+    /// The distance between the rows of Mᵀ and between drive slots: `blockedCount` plus one block,
+    /// so that rows do not lie a power of two apart (they would then share L1 cache sets).
     let stride: Int
     /// Mᵀ (pre × stride), so that the column of presynaptic neuron j is contiguous.
     private(set) var transposed: [Scalar]
@@ -31,11 +34,12 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         presynapticCount = presynaptic
         postsynapticCount = postsynaptic
         self.memory = memory
-        stride = (postsynaptic + Self.blockWidth - 1) / Self.blockWidth * Self.blockWidth
+        blockedCount = (postsynaptic + Self.blockWidth - 1) / Self.blockWidth * Self.blockWidth
+        stride = blockedCount + Block.scalarCount
         transposed = [Scalar](repeating: 0, count: presynaptic * stride)
         drive = [Scalar](repeating: 0, count: memory * stride)
-        fastFilter = [Scalar](repeating: 0, count: stride)
-        synapticInput = [Scalar](repeating: 0, count: stride)
+        fastFilter = [Scalar](repeating: 0, count: blockedCount)
+        synapticInput = [Scalar](repeating: 0, count: blockedCount)
         slotSpikes = [Int](repeating: 0, count: memory)
         filter = PSPFilter(neuron)
         kernel = PSPKernel.values(neuron)
@@ -58,7 +62,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     /// Recomputes every drive from the spikes in `history`, and H and P directly from the drives
     /// (not recursively), so the state depends only on M and the history.
     public mutating func rebuild(from history: SpikeHistory) {
-        let (n, memory) = (stride, self.memory)
+        let (n, stride, memory) = (blockedCount, self.stride, self.memory)
         precondition(history.memory == memory)
         for slot in 0..<memory { ingest(history.slots[slot], slot: slot) }
         slotSpikes = history.slots.map(\.count)
@@ -69,7 +73,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                 synapticInput.withUnsafeMutableBufferPointer { p in
                     for i in 0..<n { h[i] = 0; p[i] = 0 }
                     for k in 0..<memory {
-                        let slot = d.baseAddress! + history.slot(lag: k) * n
+                        let slot = d.baseAddress! + history.slot(lag: k) * stride
                         for i in 0..<n {
                             h[i] += fastWeights[k] * slot[i]
                             p[i] += kernel[k] * slot[i]
@@ -119,13 +123,13 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
 
     /// D(slot) = Σ_{j ∈ spikes} M[:, j] (the filters are not touched: `rebuild` and `push` use this).
     private mutating func ingest(_ spikes: [Int32], slot: Int) {
-        let n = stride
+        let (n, stride) = (blockedCount, self.stride)
         transposed.withUnsafeBufferPointer { t in
             drive.withUnsafeMutableBufferPointer { d in
-                let target = d.baseAddress! + slot * n
+                let target = d.baseAddress! + slot * stride
                 for i in 0..<n { target[i] = 0 }
                 for j in spikes {
-                    let column = t.baseAddress! + Int(j) * n
+                    let column = t.baseAddress! + Int(j) * stride
                     for i in 0..<n { target[i] += column[i] }
                 }
             }
@@ -142,7 +146,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     /// in blocks of postsynaptic neurons, so that D(t) of a block is summed in registers and each
     /// block is read and written once.
     public mutating func push(_ spikes: [Int32], slot: Int) {
-        let n = stride
+        let (n, stride) = (blockedCount, self.stride)
         let f = filter
         spikesInMemory += spikes.count - slotSpikes[slot]
         slotSpikes[slot] = spikes.count
@@ -157,7 +161,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                 fastFilter.withUnsafeMutableBufferPointer { h in
                     synapticInput.withUnsafeMutableBufferPointer { p in
                         spikes.withUnsafeBufferPointer { s in
-                            let (columns, stored) = (t.baseAddress!, d.baseAddress! + slot * n)
+                            let (columns, stored) = (t.baseAddress!, d.baseAddress! + slot * stride)
                             let (fast, slow) = (h.baseAddress!, p.baseAddress!)
                             /// The filters of one block of neurons, given their D(t) and D(t − mem).
                             @inline(__always) func update(_ start: Int, _ arriving: Block, _ leaving: Block) {
@@ -172,7 +176,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                             for start in Swift.stride(from: 0, to: n, by: 2 * width) {
                                 var sum0 = Block(), sum1 = Block()
                                 for j in s {
-                                    let column = columns + (Int(j) &* n &+ start)
+                                    let column = columns + (Int(j) &* stride &+ start)
                                     sum0 += loadBlock(column)
                                     sum1 += loadBlock(column + width)
                                 }
