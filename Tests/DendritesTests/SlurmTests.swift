@@ -199,4 +199,28 @@ struct SweepCommandTests {
         #expect(RunStatus.of(run) == .finished(epochs: 2))
         #expect(try AblationSummary.testErrors(in: run).count == 2)
     }
+
+    @Test("A run being trained is locked: a second train --resume-existing or resume is refused, and the run finishes intact")
+    func concurrentRuns() throws {
+        guard let binary = dendriteTrainBinary(orSkip: "concurrentRuns") else { return }
+        let parent = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let run = parent.appendingPathComponent("run")
+        let arguments = ["train", "--mode", "spiking", "--hidden", "50", "--epochs", "2", "--images-per-epoch", "1500",
+                         "--test-images", "100", "--quick-test-interval", "0", "--readout-images", "0", "--seed", "4",
+                         "--quiet", "--data", SharedPaths.mnist.path, "--output", run.path, "--resume-existing"]
+        let first = try spawnDetached(binary, arguments)
+        let deadline = Date().addingTimeInterval(120)
+        while (try? Checkpoint.read(from: run)) == nil && Date() < deadline { usleep(20_000) }
+        let second = try runCapturing(binary, arguments)
+        let resumed = try runCapturing(binary, ["resume", run.path, "--quiet"])
+        #expect(waitForExit(first) == 0)
+        #expect(second.status != 0 && second.error.contains("being trained by another process"), "\(second.error)")
+        #expect(resumed.status != 0 && resumed.error.contains("being trained by another process"), "\(resumed.error)")
+        #expect(RunStatus.of(run) == .finished(epochs: 2))
+        #expect(try AblationSummary.testErrors(in: run).count == 2)
+        // The lock went with the process.
+        let again = try runCapturing(binary, arguments)
+        #expect(again.status == 0 && again.output.contains("nothing to do"), "\(again.error)")
+    }
 }

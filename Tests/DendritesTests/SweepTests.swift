@@ -188,3 +188,28 @@ struct SweepSummaryTests {
         #expect(summary.markdown(title: "t", command: "c").contains("| 784-5-10 | learning-rates=0.2,0.2 | 2 | 1 | 1 | 12.00 |"))
     }
 }
+
+@Suite("Run lock")
+struct RunLockTests {
+    @Test("A run directory can be locked once at a time; the lock names its holder and goes with it")
+    func exclusive() throws {
+        let parent = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let run = parent.appendingPathComponent("run")
+        var held: RunLock? = try RunLock(directory: run)
+        do {
+            _ = try RunLock(directory: run)
+            Issue.record("a second lock was granted")
+        } catch let error as RecorderError {
+            #expect(error.description.contains("being trained by another process (pid \(getpid()))"))
+        }
+        #expect(held != nil)
+        held = nil
+        #expect(throws: Never.self) { _ = try RunLock(directory: run) }
+        // A new run may start in a directory that holds only the lock file.
+        #expect(throws: Never.self) { try RunRecorder.checkUsable(run) }
+        let file = parent.appendingPathComponent("file")
+        try Data().write(to: file)
+        #expect(throws: RecorderError.self) { _ = try RunLock(directory: file) }
+    }
+}

@@ -16,23 +16,12 @@ public final class RunRecorder: TrainingObserver {
     private var blockStart = 1
 
     /// Creates the run directory. Refuses one that already holds a run (`config.json`) or any
-    /// other file, so an earlier run is never overwritten.
+    /// other file (but its `RunLock`), so an earlier run is never overwritten.
     public init(directory: URL, record: RunRecord, lossBlock: Int = 100) throws {
         self.directory = directory
         self.lossBlock = lossBlock
+        try Self.checkUsable(directory)
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw RecorderError("\(directory.path) exists and is not a directory")
-            }
-            if fm.fileExists(atPath: directory.appendingPathComponent("config.json").path) {
-                throw RecorderError("\(directory.path) already holds a run (config.json); choose another --output")
-            }
-            if let contents = try? fm.contentsOfDirectory(atPath: directory.path), !contents.isEmpty {
-                throw RecorderError("\(directory.path) is not empty; choose another --output")
-            }
-        }
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -43,6 +32,24 @@ public final class RunRecorder: TrainingObserver {
                                  header: "epoch,image,test_error_percent")
         losses = try CSVFile(directory.appendingPathComponent("loss.csv"),
                              header: "epoch,first_image,last_image,mean_loss")
+    }
+
+    /// Throws unless `directory` is absent or empty (but for its `RunLock`): a new run never
+    /// overwrites anything.
+    public static func checkUsable(_ directory: URL) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw RecorderError("\(directory.path) exists and is not a directory")
+            }
+            if fm.fileExists(atPath: directory.appendingPathComponent("config.json").path) {
+                throw RecorderError("\(directory.path) already holds a run (config.json); choose another --output")
+            }
+            if let contents = try? fm.contentsOfDirectory(atPath: directory.path), contents.contains(where: { $0 != RunLock.fileName }) {
+                throw RecorderError("\(directory.path) is not empty; choose another --output")
+            }
+        }
     }
 
     /// Reopens a run directory to append to its CSV files (resuming from a checkpoint, after

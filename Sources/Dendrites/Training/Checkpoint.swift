@@ -221,10 +221,18 @@ extension TrainingRun {
     @discardableResult
     public static func resume(directory: URL, dataset: ImageDataset? = nil, epochs: Int? = nil,
                               observers: [TrainingObserver] = []) throws -> [EpochSummary] {
+        try resume(directory: directory, dataset: dataset, epochs: epochs, observers: observers, locking: true)
+    }
+
+    /// `locking: false` when the caller already holds the run directory's `RunLock`.
+    static func resume(directory: URL, dataset: ImageDataset?, epochs: Int?, observers: [TrainingObserver],
+                       locking: Bool) throws -> [EpochSummary] {
         let configURL = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw CheckpointError("\(directory.path) holds no run (no config.json)")
         }
+        let lock = locking ? try RunLock(directory: directory) : nil
+        defer { withExtendedLifetime(lock) {} }
         var record: RunRecord
         do {
             record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: configURL))

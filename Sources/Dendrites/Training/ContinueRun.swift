@@ -17,7 +17,7 @@ extension TrainingRun {
     /// can therefore be run again at any time, alone or in its array, without losing work.
     ///
     /// A directory holding a *different* run is an error and is left untouched; so is one whose
-    /// config.json cannot be read. A run killed before its first checkpoint (config.json and no
+    /// config.json cannot be read, and one that another process is training (`RunLock`). A run killed before its first checkpoint (config.json and no
     /// checkpoint, no finished epoch) is removed and started again.
     public static func runOrContinue(
         _ spec: TrainingRunSpec, dataset: ImageDataset, commandLine: [String], observers: [TrainingObserver]
@@ -28,6 +28,9 @@ extension TrainingRun {
         guard fm.fileExists(atPath: configURL.path) else {
             return .started(try run(spec, dataset: dataset, commandLine: commandLine, observers: observers))
         }
+        // Held from here to the end, so no other process trains or removes the run meanwhile.
+        let lock = try RunLock(directory: directory)
+        defer { withExtendedLifetime(lock) {} }
         let existing: RunRecord
         do {
             existing = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: configURL))
@@ -47,13 +50,17 @@ extension TrainingRun {
                 throw CheckpointError("\(directory.path) holds a run with finished epochs but no \(Checkpoint.fileName); "
                                       + "it was left as it is: choose another --output")
             }
-            try fm.removeItem(at: directory)  // killed before its first checkpoint: nothing to keep
-            return .started(try run(spec, dataset: dataset, commandLine: commandLine, observers: observers))
+            // Killed before its first checkpoint: nothing to keep (but the lock we hold).
+            for name in try fm.contentsOfDirectory(atPath: directory.path) where name != RunLock.fileName {
+                try fm.removeItem(at: directory.appendingPathComponent(name))
+            }
+            return .started(try run(spec, dataset: dataset, commandLine: commandLine, observers: observers, locking: false))
         }
         if checkpoint.completedEpochs >= spec.training.epochs {
             return .alreadyFinished(epochs: checkpoint.completedEpochs)
         }
-        let summaries = try resume(directory: directory, dataset: dataset, epochs: spec.training.epochs, observers: observers)
+        let summaries = try resume(directory: directory, dataset: dataset, epochs: spec.training.epochs, observers: observers,
+                                   locking: false)
         return .resumed(afterEpoch: checkpoint.completedEpochs, summaries)
     }
 }

@@ -61,6 +61,13 @@ public enum TrainingRun {
     public static func run(
         _ spec: TrainingRunSpec, dataset: ImageDataset, commandLine: [String], observers: [TrainingObserver]
     ) throws -> [EpochSummary] {
+        try run(spec, dataset: dataset, commandLine: commandLine, observers: observers, locking: true)
+    }
+
+    /// `locking: false` when the caller already holds the run directory's `RunLock`.
+    static func run(
+        _ spec: TrainingRunSpec, dataset: ImageDataset, commandLine: [String], observers: [TrainingObserver], locking: Bool
+    ) throws -> [EpochSummary] {
         var network = spec.network
         network.inputSize = dataset.train.pixelsPerImage
         try network.validate()
@@ -76,15 +83,15 @@ public enum TrainingRun {
         }
         switch (spec.mode, spec.precision) {
         case (.rate, _):
-            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers,
+            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking,
                              dynamics: RateDynamics<Double>(configuration: network),
                              evaluator: RateEvaluator<Double>(configuration: network))
         case (.spiking, .float64):
-            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers,
+            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking,
                              dynamics: SpikingDynamics<Double>(configuration: network, options: spec.spiking),
                              evaluator: SpikingEvaluator<Double>(configuration: network, options: spec.spiking))
         case (.spiking, .float32):
-            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers,
+            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking,
                              dynamics: SpikingDynamics<Float>(configuration: network, options: spec.spiking),
                              evaluator: SpikingEvaluator<Float>(configuration: network, options: spec.spiking))
         }
@@ -92,7 +99,7 @@ public enum TrainingRun {
 
     private static func train<D: NetworkDynamics, E: NetworkEvaluator>(
         _ spec: TrainingRunSpec, network: NetworkConfiguration, dataset: ImageDataset, commandLine: [String],
-        observers: [TrainingObserver], dynamics: D, evaluator: E
+        observers: [TrainingObserver], locking: Bool, dynamics: D, evaluator: E
     ) throws -> [EpochSummary] where D.Scalar == E.Scalar {
         var generator = Xoshiro256(seed: spec.training.seed)
         let weights: NetworkWeights<D.Scalar>
@@ -106,6 +113,10 @@ public enum TrainingRun {
                 .makeWeights(for: network, using: &generator)
             weights = drawn.converted()
         }
+        // Taken after every check (and the weights' loading), so a refused run leaves no directory.
+        if locking { try RunRecorder.checkUsable(spec.outputDirectory) }  // before the lock file is made
+        let lock = locking ? try RunLock(directory: spec.outputDirectory) : nil
+        defer { withExtendedLifetime(lock) {} }
         let record = spec.record(network: network, dataset: dataset, commandLine: commandLine)
         let recorder = try RunRecorder(directory: spec.outputDirectory, record: record)
         try recorder.saveInitialWeights(weights)

@@ -1,0 +1,44 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An exclusive lock on a run directory, held while a process trains into it, so two
+/// processes never write one run at once (say, a sweep submitted again while its first tasks
+/// still run, or two `resume` commands). It is `flock` on `RUN/run.lock`, which records the
+/// holder's pid; the system releases it when the process ends, however it ends.
+public final class RunLock {
+    public static let fileName = "run.lock"
+    private let descriptor: Int32
+    public let directory: URL
+
+    /// Creates the directory if needed and takes the lock, or throws naming the holder.
+    public init(directory: URL) throws {
+        self.directory = directory
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw RecorderError("\(directory.path) exists and is not a directory")
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent(Self.fileName).path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw RecorderError("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            close(descriptor)
+            throw RecorderError("\(directory.path) is being trained by another process\(holder.isEmpty ? "" : " (pid \(holder))"); "
+                                + "wait for it to end, or stop it first")
+        }
+        self.descriptor = descriptor
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(descriptor, 0)
+        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    deinit {
+        _ = ftruncate(descriptor, 0)
+        close(descriptor)  // releases the lock
+    }
+}
