@@ -233,12 +233,7 @@ extension TrainingRun {
         }
         let lock = locking ? try RunLock(directory: directory) : nil
         defer { withExtendedLifetime(lock) {} }
-        var record: RunRecord
-        do {
-            record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: configURL))
-        } catch {
-            throw CheckpointError("\(configURL.path) cannot be read: \(error)")
-        }
+        var record = try RunRecord.read(from: directory)
         guard let checkpoint = try Checkpoint.read(from: directory) else {
             throw CheckpointError("\(directory.path) has no \(Checkpoint.fileName) (a run from before checkpoints, or one killed before its first)")
         }

@@ -31,12 +31,7 @@ extension TrainingRun {
         // Held from here to the end, so no other process trains or removes the run meanwhile.
         let lock = try RunLock(directory: directory)
         defer { withExtendedLifetime(lock) {} }
-        let existing: RunRecord
-        do {
-            existing = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: configURL))
-        } catch {
-            throw CheckpointError("\(configURL.path) cannot be read (\(error)); the directory was left as it is")
-        }
+        let existing = try RunRecord.read(from: directory)
         var network = spec.network
         network.inputSize = dataset.train.pixelsPerImage
         let differences = existing.differences(from: spec.record(network: network, dataset: dataset, commandLine: commandLine))
@@ -66,6 +61,16 @@ extension TrainingRun {
 }
 
 extension RunRecord {
+    /// Reads `config.json` of a run directory.
+    public static func read(from directory: URL) throws -> RunRecord {
+        let url = directory.appendingPathComponent("config.json")
+        do {
+            return try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: url))
+        } catch {
+            throw CheckpointError("\(url.path) cannot be read: \(error)")
+        }
+    }
+
     /// The fields that make `other` a different run from this one: everything that changes the
     /// results, not the date, commit, command line, data directory or the number of epochs.
     public func differences(from other: RunRecord) -> [String] {
