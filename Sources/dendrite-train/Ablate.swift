@@ -112,6 +112,7 @@ struct Ablate: ParsableCommand {
         if hidden.isEmpty { throw ValidationError("--hidden needs at least one architecture") }
         if cpusPerTask <= 0 { throw ValidationError("--cpus-per-task must be at least 1, not \(cpusPerTask)") }
         if let throttle, throttle <= 0 { throw ValidationError("--throttle must be at least 1, not \(throttle)") }
+        if slurm, jobs != nil { throw ValidationError("--jobs is for local sweeps; with --slurm use --throttle") }
         if !slurm {
             let given = Preset.givenOptions(in: CommandLine.arguments)
             for option in ["dry-run", "partition", "time", "mem", "account", "throttle", "cpus-per-task", "executable"] where given.contains(option) {
