@@ -8,10 +8,10 @@ public enum SpikeGeneration {
     ///
     /// The candidates of the whole population are drawn at once: their number K is Poisson with
     /// mean λ_max n (a tabulated inversion), and each lands on a uniformly random neuron, which
-    /// gives every neuron an independent Poisson(λ_max) count. So a step costs ~λ_max n draws
-    /// (not n), evaluates no transcendental function, and has no data-dependent branch: each
-    /// candidate is kept if v · (1/q_i) < 1 for a uniform v (1/σ(C_i) = 1 + e^{−C_i}: no
-    /// division). Uniforms come from `streams`.
+    /// gives every neuron an independent Poisson(λ_max) count. So a step costs ~λ_max n uniforms
+    /// (not n), no logarithm, and no data-dependent branch: each candidate is kept if
+    /// v · (1/q_i) < 1 for a uniform v (1/σ(C_i) = 1 + e^{−C_i}: no division). Uniforms come from
+    /// `streams`.
     ///
     /// Reads 1/q_i = `buffers.inverseAcceptance[i]` and records `buffers.labels[i]`, for i < `count`.
     public static func thinned<Scalar: DendriteScalar>(
