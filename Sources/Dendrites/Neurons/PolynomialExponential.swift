@@ -23,13 +23,14 @@ extension Float: PolynomialExponential {
         // ln 2 = 0.693359375 − 2.12194440e-4, the first part exact in a few bits (Cody–Waite).
         let r = (x - k * 0.693359375) + k * 2.12194440e-4
         // Cephes' expf polynomial: e^r ≈ 1 + r + r² q(r).
+        // (Horner's rule in fused multiply-adds: one rounding and one instruction per step.)
         var q: Float = 1.9875691500e-4
-        q = q * r + 1.3981999507e-3
-        q = q * r + 8.3334519073e-3
-        q = q * r + 4.1665795894e-2
-        q = q * r + 1.6666665459e-1
-        q = q * r + 5.0000001201e-1
-        let p = q * r * r + r + 1
+        q = (1.3981999507e-3 as Float).addingProduct(q, r)
+        q = (8.3334519073e-3 as Float).addingProduct(q, r)
+        q = (4.1665795894e-2 as Float).addingProduct(q, r)
+        q = (1.6666665459e-1 as Float).addingProduct(q, r)
+        q = (5.0000001201e-1 as Float).addingProduct(q, r)
+        let p = (r + 1).addingProduct(q, r * r)
         // 2^k: k + 127 in the exponent field (k ∈ −126…127 after the clamp).
         let twoToK = Float(bitPattern: (shifted.bitPattern &+ 127) &<< 23)
         return p * twoToK
@@ -55,20 +56,21 @@ extension Double: PolynomialExponential {
         // ln 2 in two parts (fdlibm's ln2_hi, ln2_lo).
         let r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
         // Taylor series to r¹³: the first omitted term is below 1e-17 for |r| ≤ ln 2 / 2.
+        // Horner's rule in fused multiply-adds.
         var p: Double = 1.0 / 6227020800  // 1/13!
-        p = p * r + 1.0 / 479001600
-        p = p * r + 1.0 / 39916800
-        p = p * r + 1.0 / 3628800
-        p = p * r + 1.0 / 362880
-        p = p * r + 1.0 / 40320
-        p = p * r + 1.0 / 5040
-        p = p * r + 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
+        p = (1.0 / 479001600).addingProduct(p, r)
+        p = (1.0 / 39916800).addingProduct(p, r)
+        p = (1.0 / 3628800).addingProduct(p, r)
+        p = (1.0 / 362880).addingProduct(p, r)
+        p = (1.0 / 40320).addingProduct(p, r)
+        p = (1.0 / 5040).addingProduct(p, r)
+        p = (1.0 / 720).addingProduct(p, r)
+        p = (1.0 / 120).addingProduct(p, r)
+        p = (1.0 / 24).addingProduct(p, r)
+        p = (1.0 / 6).addingProduct(p, r)
+        p = (0.5).addingProduct(p, r)
+        p = (1.0).addingProduct(p, r)
+        p = (1.0).addingProduct(p, r)
         // 2^k: k + 1023 in the exponent field (k ∈ −1021…1023 after the clamp).
         let twoToK = Double(bitPattern: (shifted.bitPattern &+ 1023) &<< 52)
         return p * twoToK

@@ -57,7 +57,14 @@ public enum SpikeGeneration {
         precondition(n <= buffers.capacity)
         buffers.inverseAcceptance.withUnsafeMutableBufferPointer { inverseQ in
             somatic.withUnsafeBufferPointer { c in
-                for i in 0..<n { inverseQ[i] = 1 + Scalar.polynomialExp(-c[i]) }
+                // In groups of 32, so that the compiler interleaves several independent vectors
+                // (the polynomial is a long chain of dependent operations).
+                var i = 0
+                while i + 32 <= n {
+                    for k in i..<(i + 32) { inverseQ[k] = 1 + Scalar.polynomialExp(-c[k]) }
+                    i += 32
+                }
+                for k in i..<n { inverseQ[k] = 1 + Scalar.polynomialExp(-c[k]) }
             }
         }
         thinned(count: n, maximumRate: maximumRate, streams: &streams, buffers: &buffers, into: &history)
