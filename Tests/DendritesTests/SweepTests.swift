@@ -213,3 +213,16 @@ struct RunLockTests {
         #expect(throws: RecorderError.self) { _ = try RunLock(directory: file) }
     }
 }
+
+@Suite("Compute threads")
+struct ComputeThreadsTests {
+    @Test("Parallel work uses the cores, but no more than a Slurm task's CPUs or DENDRITES_THREADS")
+    func limits() {
+        #expect(ComputeThreads.available(environment: [:], cores: 8) == 8)
+        #expect(ComputeThreads.available(environment: ["SLURM_CPUS_PER_TASK": "2"], cores: 8) == 2)
+        #expect(ComputeThreads.available(environment: ["SLURM_CPUS_PER_TASK": "16"], cores: 8) == 8)
+        #expect(ComputeThreads.available(environment: ["SLURM_CPUS_PER_TASK": "4", "DENDRITES_THREADS": "3"], cores: 8) == 3)
+        #expect(ComputeThreads.available(environment: ["DENDRITES_THREADS": "zero"], cores: 8) == 8)
+        #expect(ComputeThreads.available(environment: ["DENDRITES_THREADS": "0"], cores: 0) == 1)
+    }
+}

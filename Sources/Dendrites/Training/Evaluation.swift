@@ -12,7 +12,7 @@ public struct SavedNetworkTest: Sendable {
     public var neuron = NeuronParameters()
     public var spiking = SpikingOptions()
     public var seed: UInt64 = 1
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    public var threads = ComputeThreads.available
 
     public init(weightsDirectory: URL) { self.weightsDirectory = weightsDirectory }
 

@@ -431,7 +431,7 @@ public struct SpikingEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
     public var threads: Int
 
     public init(configuration: NetworkConfiguration, options: SpikingOptions = SpikingOptions(),
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                threads: Int = ComputeThreads.available) {
         self.configuration = configuration
         self.options = options
         self.threads = max(1, threads)
