@@ -8,6 +8,16 @@ import Dendrites
 
 /// A local Slurm for one test; nil (after printing why) where it cannot start.
 private final class LocalSlurm {
+    /// Root, and the daemons and client tools installed (Debian: slurm-wlm, munge). Where this
+    /// is false the test is reported as skipped.
+    static let prerequisitesMet: Bool = {
+        guard getuid() == 0 else { return false }
+        let tools = ["munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo"]
+        return tools.allSatisfy { tool in
+            ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+        }
+    }()
+
     let directory: URL
     let environment: [String: String]
     private static var script: String { SharedPaths.packageRoot.appendingPathComponent("Scripts/slurm-local.sh").path }
@@ -76,7 +86,8 @@ struct SlurmSweepTests {
         }
     }
 
-    @Test("A 3-depth × 2-seed ablation through a real local Slurm gives the local ablate's table; failures are reported, not spread")
+    @Test("A 3-depth × 2-seed ablation through a real local Slurm gives the local ablate's table; failures are reported, not spread",
+          .enabled(if: LocalSlurm.prerequisitesMet, "a local Slurm needs root and the Debian packages slurm-wlm and munge"))
     func sweepThroughSlurm() throws {
         guard let binary = dendriteTrainBinary(orSkip: "sweepThroughSlurm") else { return }
         let parent = try SharedPaths.temporaryDirectory()
