@@ -178,45 +178,33 @@ struct Ablate: ParsableCommand {
 
     func runSweep() throws {
         let plan = try plan()
-        // A sweep directory from another version, or an unknown partition, is refused before
-        // anything is written.
-        _ = try SweepManifest.readIfPresent(from: plan.sweepDirectory)
-        if slurm, let partition { try SlurmSweep.checkPartition(partition) }
+        if slurm, let partition { try SlurmSweep.checkPartition(partition) }  // before anything is written
         let command = CommandLine.arguments.map(ShellQuoting.quote).joined(separator: " ")
-        let title = plan.axes.isEmpty ? "Hidden-layer ablation" : "Sweep"
-        let logs = plan.sweepDirectory.appendingPathComponent(SlurmSweep.logsDirectoryName)
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        try SweepManifest(plan: plan, title: title, command: command).write(plan: plan)
-        try AtomicFile.write(Data((command + "\n").utf8), to: plan.sweepDirectory.appendingPathComponent("command.txt"))
+        try plan.prepareDirectory(title: plan.axes.isEmpty ? "Hidden-layer ablation" : "Sweep", command: command)
 
         var pending: [SweepPlan.Run] = []
         for run in plan.runs {
-            let status = RunStatus.of(run.directory)
-            let name = run.name
-            switch status {
-            case _ where status.hasFinished(epochs: plan.epochs):
-                print("  \(name): finished, skipped")
-            case let .finished(epochs):
-                print("  \(name): extending from \(epochs) to \(plan.epochs) epochs")
-                pending.append(run)
-            case let .unfinished(_, epochs) where epochs < plan.epochs:
-                print("  \(name): extending from \(epochs) to \(plan.epochs) epochs")
-                pending.append(run)
-            case let .unfinished(done, epochs):
-                print("  \(name): resuming after epoch \(done) of \(epochs)")
-                pending.append(run)
-            default:
-                pending.append(run)
+            switch plan.action(for: RunStatus.of(run.directory)) {
+            case .skip: print("  \(run.name): finished, skipped"); continue
+            case .start: break
+            case let .resume(done, planned): print("  \(run.name): resuming after epoch \(done) of \(planned)")
+            case let .extend(from): print("  \(run.name): extending from \(from) to \(plan.epochs) epochs")
             }
+            pending.append(run)
         }
         if slurm {
-            try submit(plan, pending: pending, command: command)
+            try submit(plan, pending: pending)
         } else {
             try runLocally(plan, pending: pending)
         }
     }
 
-    func submit(_ plan: SweepPlan, pending: [SweepPlan.Run], command: String) throws {
+    func submit(_ plan: SweepPlan, pending: [SweepPlan.Run]) throws {
+        if pending.isEmpty {
+            print("every run of \(plan.sweepDirectory.path) has finished: nothing to submit")
+            try collectAndPrint(plan.sweepDirectory)
+            return
+        }
         var options = SlurmOptions()
         options.partition = partition
         options.time = time
@@ -225,42 +213,23 @@ struct Ablate: ParsableCommand {
         options.account = account
         options.throttle = throttle
         let binary = executable ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let arrayScript = plan.sweepDirectory.appendingPathComponent(SlurmSweep.arrayScriptName)
-        let collectScript = plan.sweepDirectory.appendingPathComponent(SlurmSweep.collectScriptName)
-        if pending.isEmpty {
-            print("every run of \(plan.sweepDirectory.path) has finished: nothing to submit")
-            try collectAndPrint(plan.sweepDirectory)
-            return
-        }
-        let script = SlurmSweep.arrayScript(plan: plan, tasks: pending.map(\.task), options: options, executable: binary)
-        try AtomicFile.write(Data(script.utf8), to: arrayScript)
-        try AtomicFile.write(Data(SlurmSweep.collectScript(plan: plan, options: options, executable: binary).utf8), to: collectScript)
+        let tasks = pending.map(\.task)
+        let scripts = try SlurmSweep.writeScripts(plan: plan, tasks: tasks, options: options, executable: binary)
         if dryRun {
             print("plan: \(plan.sweepDirectory.appendingPathComponent(SweepManifest.planFileName).path) (\(plan.runs.count) runs, \(pending.count) to run)")
-            print("--- \(arrayScript.path)")
-            print(script, terminator: "")
+            print("--- \(scripts.array.path)")
+            print(try String(contentsOf: scripts.array, encoding: .utf8), terminator: "")
             print("---")
             print("dry run: nothing submitted. To submit:")
-            print("  job=$(sbatch --parsable \(ShellQuoting.quote(arrayScript.path)))")
-            print("  sbatch --dependency=afterany:$job \(ShellQuoting.quote(collectScript.path))")
+            print("  job=$(sbatch --parsable \(ShellQuoting.quote(scripts.array.path)))")
+            print("  sbatch --dependency=afterany:$job \(ShellQuoting.quote(scripts.collect.path))")
             return
         }
-        let arrayJob = try SlurmSweep.submit(script: arrayScript)
-        let collectJob: String
-        do {
-            collectJob = try SlurmSweep.submit(script: collectScript, extraArguments: ["--dependency=afterany:\(arrayJob)"])
-        } catch {
-            print("submitted array job \(arrayJob) (\(pending.count) tasks), but not the collect job; run `dendrite-train collect \(plan.sweepDirectory.path)` when it ends")
-            throw error
-        }
-        let jobs = plan.sweepDirectory.appendingPathComponent(SlurmSweep.jobsFileName)
-        var table = (try? String(contentsOf: jobs, encoding: .utf8)) ?? "submitted\tarray_job\tcollect_job\ttasks\n"
-        table += "\(ISO8601DateFormatter().string(from: Date()))\t\(arrayJob)\t\(collectJob)\t\(SlurmSweep.arraySpecification(tasks: pending.map(\.task), throttle: nil))\n"
-        try AtomicFile.write(Data(table.utf8), to: jobs)
-        print("submitted array job \(arrayJob): \(pending.count) of \(plan.runs.count) runs (script \(arrayScript.path))")
-        print("collect job \(collectJob) runs when the array ends (afterany) and writes \(plan.sweepDirectory.appendingPathComponent("summary.md").path)")
-        print("logs: \(plan.sweepDirectory.appendingPathComponent(SlurmSweep.logsDirectoryName).path)/slurm-\(arrayJob)_<task>.out; watch with: squeue -j \(arrayJob)")
-        print(arrayJob)
+        let submission = try SlurmSweep.submit(plan: plan, tasks: tasks, scripts: scripts)
+        print("submitted array job \(submission.arrayJob): \(pending.count) of \(plan.runs.count) runs (script \(scripts.array.path))")
+        print("collect job \(submission.collectJob) runs when the array ends (afterany) and writes \(plan.sweepDirectory.appendingPathComponent("summary.md").path)")
+        print("logs: \(plan.sweepDirectory.appendingPathComponent(SlurmSweep.logsDirectoryName).path)/slurm-\(submission.arrayJob)_<task>.out; watch with: squeue -j \(submission.arrayJob)")
+        print(submission.arrayJob)
     }
 
     func runLocally(_ plan: SweepPlan, pending: [SweepPlan.Run]) throws {

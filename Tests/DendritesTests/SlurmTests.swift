@@ -117,6 +117,8 @@ struct SlurmSweepTests {
         try #require(jobs.count == 2, "\(submitted.output)")
         #expect(try slurm.wait(for: jobs, timeout: 600), "the sweep did not end within 10 minutes")
         let cluster = parent.appendingPathComponent("cluster")
+        let jobsTable = try String(contentsOf: cluster.appendingPathComponent("slurm_jobs.tsv"), encoding: .utf8)
+        #expect(jobsTable.hasSuffix("\t\(jobs[0])\t\(jobs[1])\t1-6\n"), "\(jobsTable)")
         let collectLog = try String(contentsOf: cluster.appendingPathComponent("logs/collect-\(jobs[1]).out"), encoding: .utf8)
         #expect(collectLog.contains("all 6 runs finished"), "\(collectLog)")
         for task in 1...6 {

@@ -47,6 +47,18 @@ struct SweepPlanTests {
         #expect(plain.runs[0].planPath == "/x/s/784-20-10-seed3")  // outside the root: absolute
     }
 
+    @Test("Finished runs are skipped; others start, resume, or are extended to the plan's epochs")
+    func actions() {
+        let plan = SweepPlan(sweepDirectory: URL(fileURLWithPath: "/x/s"), architectures: [[]], seeds: [1], epochs: 3)
+        #expect(plan.action(for: .absent) == .start)
+        #expect(plan.action(for: .finished(epochs: 3)) == .skip)
+        #expect(plan.action(for: .finished(epochs: 5)) == .skip)
+        #expect(plan.action(for: .finished(epochs: 2)) == .extend(from: 2))
+        #expect(plan.action(for: .unfinished(completedEpochs: 1, epochs: 3)) == .resume(afterEpoch: 1, of: 3))
+        #expect(plan.action(for: .unfinished(completedEpochs: 1, epochs: 2)) == .extend(from: 2))
+        #expect(plan.action(for: .unfinished(completedEpochs: 3, epochs: 6)) == .skip)
+    }
+
     @Test("plan.tsv quotes for the shell: bash gives every run's arguments back unchanged")
     func shellRoundTrip() throws {
         let parent = try SharedPaths.temporaryDirectory()

@@ -104,6 +104,41 @@ public enum SlurmSweep {
             .map { logs.appendingPathComponent($0) }
     }
 
+    /// Writes the array script (for `tasks`) and the collect script into the sweep directory.
+    public static func writeScripts(plan: SweepPlan, tasks: [Int], options: SlurmOptions,
+                                    executable: String) throws -> (array: URL, collect: URL) {
+        let array = plan.sweepDirectory.appendingPathComponent(arrayScriptName)
+        let collect = plan.sweepDirectory.appendingPathComponent(collectScriptName)
+        try AtomicFile.write(Data(arrayScript(plan: plan, tasks: tasks, options: options, executable: executable).utf8), to: array)
+        try AtomicFile.write(Data(collectScript(plan: plan, options: options, executable: executable).utf8), to: collect)
+        return (array, collect)
+    }
+
+    /// The jobs of one submission.
+    public struct Submission: Sendable {
+        public var arrayJob: String
+        public var collectJob: String
+    }
+
+    /// Submits the array script, then the collect script to run after it (afterany), and adds
+    /// a line to slurm_jobs.tsv.
+    public static func submit(plan: SweepPlan, tasks: [Int], scripts: (array: URL, collect: URL)) throws -> Submission {
+        let arrayJob = try submit(script: scripts.array)
+        let collectJob: String
+        do {
+            collectJob = try submit(script: scripts.collect, extraArguments: ["--dependency=afterany:\(arrayJob)"])
+        } catch {
+            throw SweepError("array job \(arrayJob) was submitted, but not the collect job (\(error)); "
+                             + "run `dendrite-train collect \(plan.sweepDirectory.path)` when the array has ended")
+        }
+        let jobs = plan.sweepDirectory.appendingPathComponent(jobsFileName)
+        var table = (try? String(contentsOf: jobs, encoding: .utf8)) ?? "submitted\tarray_job\tcollect_job\ttasks\n"
+        table += "\(ISO8601DateFormatter().string(from: Date()))\t\(arrayJob)\t\(collectJob)\t"
+            + "\(arraySpecification(tasks: tasks, throttle: nil))\n"
+        try AtomicFile.write(Data(table.utf8), to: jobs)
+        return Submission(arrayJob: arrayJob, collectJob: collectJob)
+    }
+
     // MARK: Talking to Slurm
 
     /// Runs a Slurm command; nil when it is not installed.

@@ -154,6 +154,36 @@ public struct SweepPlan: Sendable {
         return runs
     }
 
+    /// What a sweep does with a run, given where the run stands.
+    public enum Action: Equatable, Sendable {
+        /// It has trained the plan's epochs.
+        case skip
+        case start
+        case resume(afterEpoch: Int, of: Int)
+        /// It has fewer epochs than the plan asks for: resumed with more.
+        case extend(from: Int)
+    }
+
+    public func action(for status: RunStatus) -> Action {
+        if status.hasFinished(epochs: epochs) { return .skip }
+        switch status {
+        case let .finished(done): return .extend(from: done)
+        case let .unfinished(_, planned) where planned < epochs: return .extend(from: planned)
+        case let .unfinished(done, planned): return .resume(afterEpoch: done, of: planned)
+        case .absent: return .start
+        }
+    }
+
+    /// Writes sweep.json, plan.tsv and command.txt, and makes logs/. A sweep directory made by
+    /// another version is refused before anything is written.
+    public func prepareDirectory(title: String, command: String) throws {
+        _ = try SweepManifest.readIfPresent(from: sweepDirectory)
+        try FileManager.default.createDirectory(at: sweepDirectory.appendingPathComponent(SlurmSweep.logsDirectoryName),
+                                                withIntermediateDirectories: true)
+        try SweepManifest(plan: self, title: title, command: command).write(plan: self)
+        try AtomicFile.write(Data((command + "\n").utf8), to: sweepDirectory.appendingPathComponent("command.txt"))
+    }
+
     /// `directory` relative to `root` when inside it, else absolute.
     public func planPath(_ directory: URL) -> String {
         let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
