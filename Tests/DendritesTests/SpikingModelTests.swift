@@ -36,10 +36,34 @@ struct SpikingEquationTests {
         #expect(soma.hiddenStep(somatic: 0, basal: 1, apical: 3) == 0.6 * 1)
     }
 
-    @Test("event-driven synaptic input equals the direct dense computation")
-    func eventDrivenMatchesDirect() {
+    @Test("a spike's window weight: Σ_t s(t) over the window equals Σ_u w(u) S(u)", arguments: [(60, 20), (20, 20), (25, 20), (50, 3)])
+    func windowWeights(phaseLength: Int, window: Int) {
+        let kernel: [Double] = PSPKernel.values(NeuronParameters())
+        var generator = Xoshiro256(seed: 9)
+        // Spike counts of steps −9 … phaseLength − 1 (the 9 before the phase can still be in memory).
+        let counts = (0..<(phaseLength + 9)).map { _ in generator.uniform() < 0.3 ? Double(1 + Int(generator.uniform() * 2)) : 0 }
+        func count(_ u: Int) -> Double { u >= -9 ? counts[u + 9] : 0 }
+        let start = phaseLength - window, end = phaseLength - 1
+        var direct = 0.0
+        for t in start...end { for k in 1...10 { direct += kernel[k - 1] * count(t - k + 1) } }
+        var weighted = 0.0
+        for u in -9...end {
+            weighted += PSPKernel.windowWeight(spikeStep: u, windowStart: start, windowEnd: end, kernel: kernel) * count(u)
+        }
+        #expect(abs(direct - weighted) < 1e-13 * max(1, direct))
+        #expect(direct > 0)
+        // A spike in the middle of a long window counts with the whole kernel, one far before it not at all.
+        if window >= 20 {
+            #expect(abs(PSPKernel.windowWeight(spikeStep: start, windowStart: start, windowEnd: end, kernel: kernel)
+                        - kernel.reduce(0, +)) < 1e-15)
+        }
+        #expect(PSPKernel.windowWeight(spikeStep: start - 10, windowStart: start, windowEnd: end, kernel: kernel) == 0)
+    }
+
+    @Test("event-driven synaptic input equals the direct dense computation", arguments: [5, 17, 37, 100])
+    func eventDrivenMatchesDirect(post: Int) {
         var generator = Xoshiro256(seed: 4)
-        let (pre, post) = (60, 17)
+        let pre = 60
         let kernel: [Double] = PSPKernel.values(NeuronParameters())
         let matrix = Matrix<Double>(rows: post, columns: pre) { _, _ in generator.uniform(-1, 1) }
         let base = (0..<post).map { _ in generator.uniform() }
@@ -71,7 +95,7 @@ struct SpikingEquationTests {
     /// drives, over a long stream (rounding must not accumulate), in both precisions.
     func recursiveFilterMatchesKernelSum<Scalar: DendriteScalar>(_: Scalar.Type, tolerance: Double) {
         var generator = Xoshiro256(seed: 31)
-        let (pre, post) = (80, 37)
+        let (pre, post) = (80, 117)
         let matrix = Matrix<Scalar>(rows: post, columns: pre) { _, _ in Scalar(generator.uniform(-1, 1)) }
         let base = (0..<post).map { _ in Scalar(generator.uniform()) }
         var history = SpikeHistory(memory: 10)
@@ -160,6 +184,32 @@ struct SpikingEquationTests {
         }
     }
 
+    @Test("the thinned sampler that evaluates e^{−C} only for candidates gives the reference's spikes", arguments: [false, true])
+    func thinnedCandidatesMatchReference(float: Bool) {
+        if float { thinnedCandidatesMatchReference(Float.self) } else { thinnedCandidatesMatchReference(Double.self) }
+    }
+
+    func thinnedCandidatesMatchReference<Scalar: DendriteScalar>(_: Scalar.Type) {
+        var generator = Xoshiro256(seed: 21)
+        for n in [1, 7, 500, 1000] {
+            var fastStreams = UniformStreams(seededFrom: &generator)
+            var referenceStreams = fastStreams
+            var fastBuffers = ThinningBuffers<Scalar>(capacity: n), referenceBuffers = ThinningBuffers<Scalar>(capacity: n)
+            var fast = SpikeHistory(memory: 1), reference = SpikeHistory(memory: 1)
+            var spikes = 0
+            for _ in 0..<300 {
+                let somatic = (0..<n).map { _ in Scalar(generator.uniform() * 16 - 8) }
+                fast.advance(); reference.advance()
+                SpikeGeneration.thinned(somatic: somatic, maximumRate: 0.2, streams: &fastStreams, buffers: &fastBuffers, into: &fast)
+                SpikeGeneration.thinnedEvaluatingEveryNeuron(somatic: somatic, maximumRate: 0.2, streams: &referenceStreams,
+                                                             buffers: &referenceBuffers, into: &reference)
+                #expect(fast.slots[0] == reference.slots[0], "n = \(n)")
+                spikes += fast.slots[0].count
+            }
+            #expect(spikes > 0)
+        }
+    }
+
     @Test("thinned input spikes are Poisson with mean λ_max p_j, recorded as the pixel", arguments: [false, true])
     func thinnedInputCounts(float: Bool) {
         if float { thinnedInputCounts(Float.self) } else { thinnedInputCounts(Double.self) }
@@ -209,6 +259,12 @@ struct SpikingEquationTests {
         if mu == 2 {
             #expect(table.draw(0) == 0 && table.draw(exp(-2) * 0.999_999) == 0 && table.draw(exp(-2) * 1.000_001) == 1)
             #expect(table.draw(0.999_999_999_999) < table.largest + 1)
+        }
+        // The guided scan returns what bisection over the whole table returns, edges included.
+        var probe = Xoshiro256(seed: 19)
+        let edges = [0, 0.999_999_999_999_999_9] + (0...64).map { Double($0) / 64 }.filter { $0 < 1 }
+        for u in edges + (0..<20_000).map({ _ in probe.uniform() }) {
+            #expect(table.draw(u) == table.drawByBisection(u), "u = \(u)")
         }
     }
 

@@ -20,7 +20,7 @@ public enum SpikeGeneration {
     ) {
         precondition(n <= buffers.capacity)
         guard n > 0 else { return }
-        let candidates = buffers.candidateCount(neurons: n, maximumRate: maximumRate).draw(streams.nextUniform())
+        let candidates = buffers.drawCandidateCount(neurons: n, maximumRate: maximumRate, streams: &streams)
         let kept: Int = buffers.uniforms.withUnsafeMutableBufferPointer { uniforms in
             buffers.positionBits.withUnsafeMutableBufferPointer { positionBits in
                 buffers.kept.withUnsafeMutableBufferPointer { keptBuffer in
@@ -47,26 +47,60 @@ public enum SpikeGeneration {
         buffers.kept.withUnsafeBufferPointer { history.record(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<kept])) }
     }
 
-    /// The thinned sampler for a layer of neurons: q_i = σ(C_i), so 1/q_i = 1 + e^{−C_i},
-    /// evaluated for all neurons at once with the vectorizable `polynomialExp`.
+    /// The thinned sampler for a layer of neurons: q_i = σ(C_i), so a candidate of neuron i is kept
+    /// if v · (1 + e^{−C_i}) < 1. The polynomial e^{−C} is evaluated only for the candidates
+    /// (~λ_max n of them), vectorized, not for every neuron; the draws and the test are those of
+    /// `thinnedEvaluatingEveryNeuron`, so both give the same spikes.
     public static func thinned<Scalar: DendriteScalar>(
         somatic: [Scalar], maximumRate: Double, streams: inout UniformStreams,
         buffers: inout ThinningBuffers<Scalar>, into history: inout SpikeHistory
     ) {
         let n = somatic.count
         precondition(n <= buffers.capacity)
-        buffers.inverseAcceptance.withUnsafeMutableBufferPointer { inverseQ in
-            somatic.withUnsafeBufferPointer { c in
-                // In groups of 32, so that the compiler interleaves several independent vectors
-                // (the polynomial is a long chain of dependent operations).
-                var i = 0
-                while i + 32 <= n {
-                    for k in i..<(i + 32) { inverseQ[k] = 1 + Scalar.polynomialExp(-c[k]) }
-                    i += 32
+        guard n > 0 else { return }
+        let candidates = buffers.drawCandidateCount(neurons: n, maximumRate: maximumRate, streams: &streams)
+        let padded = UniformStreams.paddedCount(candidates)
+        let kept: Int = buffers.uniforms.withUnsafeMutableBufferPointer { uniforms in
+            buffers.positionBits.withUnsafeMutableBufferPointer { positionBits in
+                buffers.kept.withUnsafeMutableBufferPointer { keptBuffer in
+                    buffers.candidateTests.withUnsafeMutableBufferPointer { testBuffer in
+                        somatic.withUnsafeBufferPointer { voltages in
+                            let (u, bits, out) = (uniforms.baseAddress!, positionBits.baseAddress!, keptBuffer.baseAddress!)
+                            let (test, c) = (testBuffer.baseAddress!, voltages.baseAddress!)
+                            streams.fill(bits: bits, count: candidates)
+                            streams.fill(u, count: candidates)
+                            // Each candidate's neuron ⌊n · bits / 2³²⌋ and its voltage (padding: C = 0).
+                            for k in 0..<candidates {
+                                let i = UInt32(truncatingIfNeeded: (UInt64(bits[k]) &* UInt64(n)) &>> 32)
+                                bits[k] = i
+                                test[k] = c[Int(i)]
+                            }
+                            for k in candidates..<padded { test[k] = 0 }
+                            // 1 + e^{−C} in place (one buffer, so the loop vectorizes without checks).
+                            for k in 0..<padded { test[k] = 1 + Scalar.polynomialExp(-test[k]) }
+                            var kept = 0
+                            for k in 0..<candidates {
+                                out[kept] = Int32(bitPattern: bits[k])
+                                kept &+= (u[k] * test[k] < 1).asInteger
+                            }
+                            return kept
+                        }
+                    }
                 }
-                for k in i..<n { inverseQ[k] = 1 + Scalar.polynomialExp(-c[k]) }
             }
         }
+        buffers.kept.withUnsafeBufferPointer { history.record(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<kept])) }
+    }
+
+    /// The reference for `thinned(somatic:)`: 1/q_i = 1 + e^{−C_i} for every neuron first, then the
+    /// candidates of `thinned(count:)`.
+    public static func thinnedEvaluatingEveryNeuron<Scalar: DendriteScalar>(
+        somatic: [Scalar], maximumRate: Double, streams: inout UniformStreams,
+        buffers: inout ThinningBuffers<Scalar>, into history: inout SpikeHistory
+    ) {
+        let n = somatic.count
+        precondition(n <= buffers.capacity)
+        for k in 0..<n { buffers.inverseAcceptance[k] = 1 + Scalar.polynomialExp(-somatic[k]) }
         thinned(count: n, maximumRate: maximumRate, streams: &streams, buffers: &buffers, into: &history)
     }
 
@@ -102,6 +136,8 @@ public struct PoissonTable: Sendable {
     public let mean: Double
     let first: Int
     let cumulative: [Double]
+    /// guide[g]: the least index k with P(K ≤ first + k) > g / guide.count, where `draw` starts.
+    let guide: [Int]
     /// The largest count the table returns.
     public var largest: Int { first + cumulative.count - 1 }
 
@@ -119,10 +155,25 @@ public struct PoissonTable: Sendable {
             total += Double.exp(logProbability)
             return total
         }
+        let (table, guideCount) = (cumulative, 64)
+        var k = 0
+        guide = (0..<guideCount).map { g in
+            while k < table.count - 1 && table[k] <= Double(g) / Double(guideCount) { k += 1 }
+            return k
+        }
     }
 
-    /// The count for a uniform u on [0, 1).
+    /// The count for a uniform u on [0, 1): the least k with u < P(K ≤ k), found from the guide's
+    /// start (no later than the answer) by a short forward scan.
     public func draw(_ u: Double) -> Int {
+        let last = cumulative.count - 1
+        var k = guide[min(Int(u * Double(guide.count)), guide.count - 1)]
+        while k < last && u >= cumulative[k] { k += 1 }
+        return first + k
+    }
+
+    /// The reference for `draw`: bisection over the whole table.
+    public func drawByBisection(_ u: Double) -> Int {
         var (low, high) = (0, cumulative.count - 1)
         while low < high {
             let middle = (low + high) / 2
@@ -143,6 +194,8 @@ public struct ThinningBuffers<Scalar: DendriteScalar>: Sendable {
     var uniforms: [Scalar] = []
     var positionBits: [UInt32] = []
     var kept: [Int32] = []
+    /// 1 + e^{−C} of each candidate's neuron (`thinned(somatic:)`).
+    var candidateTests: [Scalar] = []
     /// The distribution of the number of candidates, per population size, and the last one used.
     private var candidateTables: [Int: PoissonTable] = [:]
     private var lastTable = PoissonTable(mean: 0)
@@ -153,13 +206,18 @@ public struct ThinningBuffers<Scalar: DendriteScalar>: Sendable {
         labels = (0..<capacity).map(Int32.init)
     }
 
-    /// The table of K ~ Poisson(λ_max n), made once per n; the buffers grow to hold its largest K.
-    mutating func candidateCount(neurons n: Int, maximumRate: Double) -> PoissonTable {
+    /// K ~ Poisson(λ_max n), the number of candidates of n neurons, from the table made once per n
+    /// (the buffers grow to hold its largest K). The table is used in place, not copied.
+    mutating func drawCandidateCount(neurons n: Int, maximumRate: Double, streams: inout UniformStreams) -> Int {
         let mean = maximumRate * Double(n)
-        if lastTable.mean == mean { return lastTable }
+        if lastTable.mean != mean { useTable(neurons: n, mean: mean) }
+        return lastTable.draw(streams.nextUniform())
+    }
+
+    private mutating func useTable(neurons n: Int, mean: Double) {
         if let table = candidateTables[n], table.mean == mean {
             lastTable = table
-            return table
+            return
         }
         let table = PoissonTable(mean: mean)
         candidateTables[n] = table
@@ -169,7 +227,7 @@ public struct ThinningBuffers<Scalar: DendriteScalar>: Sendable {
             uniforms = [Scalar](repeating: 0, count: room)
             positionBits = [UInt32](repeating: 0, count: room)
             kept = [Int32](repeating: 0, count: room)
+            candidateTests = [Scalar](repeating: 0, count: room)
         }
-        return table
     }
 }

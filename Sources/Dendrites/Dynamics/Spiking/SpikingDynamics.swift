@@ -212,6 +212,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         var trainingAverages: Bool
         /// The presynaptic PSP sums s̄ (only the forward phase's reach the learning rule).
         var presynapticAverages: Bool
+        /// The weight of this step's spikes in the presynaptic window sums (`PSPKernel.windowWeight`).
+        var presynapticWeight: Scalar
     }
 
     mutating func step(weights: NetworkWeights<Scalar>, target: Bool, bookkeeping: Bookkeeping, generator: inout Xoshiro256) {
@@ -224,6 +226,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         case .perNeuron:
             SpikeGeneration.perNeuronInput(pixels: inputPixels, probabilities: inputProbabilities, maximumRate: maximumRate,
                                            generator: &generator, into: &inputHistory)
+        }
+        if bookkeeping.presynapticWeight != 0 {
+            Self.addSpikes(of: inputHistory, weight: bookkeeping.presynapticWeight, into: &presynapticSum[0])
         }
         // B = W s(t) + b, for each layer as soon as the layer below has spiked.
         forwardProjections[0].push(inputHistory.slots[inputHistory.head], slot: inputHistory.head,
@@ -245,9 +250,6 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             }
             if bookkeeping.accumulate {
                 add(somatic[m], to: &somaticSum[m])
-                if bookkeeping.presynapticAverages {
-                    Self.accumulatePSP(from: m == 0 ? inputHistory : histories[m - 1], kernel: kernel, into: &presynapticSum[m])
-                }
                 if bookkeeping.trainingAverages {
                     if m < output { add(apical[m], to: &apicalSum[m]) }
                     else { for i in somatic[m].indices { outputRateSum[i] += soma.rate(somatic: somatic[m][i]) } }
@@ -263,6 +265,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 SpikeGeneration.perNeuron(somatic: somatic[m], maximumRate: maximumRate, generator: &generator, into: &histories[m])
             }
             let head = histories[m].head
+            if m < output && bookkeeping.presynapticWeight != 0 {
+                Self.addSpikes(of: histories[m], weight: bookkeeping.presynapticWeight, into: &presynapticSum[m + 1])
+            }
             if m < output {
                 forwardProjections[m + 1].push(histories[m].slots[head], slot: head, base: weights.bias[m + 1], into: &basal[m + 1])
             }
@@ -305,6 +310,13 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         }
     }
 
+    /// sum_j += weight for each spike of the history's step `lag` steps before the newest.
+    private static func addSpikes(of history: SpikeHistory, lag: Int = 0, weight: Scalar, into sum: inout [Scalar]) {
+        sum.withUnsafeMutableBufferPointer { s in
+            for j in history.slots[history.slot(lag: lag)] { s[Int(j)] += weight }
+        }
+    }
+
     // MARK: Phases
 
     /// Runs one phase of `length` steps and leaves its window sums in the accumulators.
@@ -321,9 +333,26 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         let apicalAlways = configuration.neuron.apicalConductance != 0
         let apicalFrom = trainingAverages ? length - window - (options.randomPlateauTimes ? 5 : 0) : length
         if options.sampler == .thinning { streams = UniformStreams(seededFrom: &generator) }
+        let presynapticAverages = trainingAverages && !target
+        if presynapticAverages && length - window < kernel.count {
+            // Spikes from before the phase still in memory reach a window that starts this early.
+            for lag in 0..<(kernel.count - 1) {
+                let weight = PSPKernel.windowWeight(spikeStep: -1 - lag, windowStart: length - window, windowEnd: length - 1,
+                                                    kernel: kernel)
+                if weight == 0 { continue }
+                Self.addSpikes(of: inputHistory, lag: lag, weight: weight, into: &presynapticSum[0])
+                for m in 1..<presynapticSum.count {
+                    Self.addSpikes(of: histories[m - 1], lag: lag, weight: weight, into: &presynapticSum[m])
+                }
+            }
+        }
         for t in 0..<length {
+            // s̄ sums s(t) over the window; a spike of step t counts there with its window weight.
+            let presynapticWeight = presynapticAverages
+                ? PSPKernel.windowWeight(spikeStep: t, windowStart: length - window, windowEnd: length - 1, kernel: kernel) : 0
             let book = Bookkeeping(computeApical: apicalAlways || t >= apicalFrom, accumulate: t >= length - window,
-                                   trainingAverages: trainingAverages, presynapticAverages: trainingAverages && !target)
+                                   trainingAverages: trainingAverages, presynapticAverages: presynapticAverages,
+                                   presynapticWeight: presynapticWeight)
             step(weights: weights, target: target, bookkeeping: book, generator: &generator)
             if trainingAverages && options.randomPlateauTimes {
                 for l in apicalRing.indices {

@@ -47,6 +47,16 @@ public enum PSPKernel {
                 / (p.kernelDecayTime - p.kernelRiseTime))
         }
     }
+
+    /// The weight of a spike at step `u` in the sum of s_j(t) over the window t ∈ [start, end]:
+    /// Σ_{k=1…mem, start ≤ u+k−1 ≤ end} κ(k). The window sum Σ_t s_j(t) is then Σ_u w(u) S_j(u),
+    /// one addition per spike instead of one per spike and kernel step.
+    public static func windowWeight<Scalar: DendriteScalar>(spikeStep u: Int, windowStart start: Int, windowEnd end: Int,
+                                                            kernel: [Scalar]) -> Scalar {
+        var weight: Scalar = 0
+        for k in 1...kernel.count where (start...end).contains(u + k - 1) { weight += kernel[k - 1] }
+        return weight
+    }
 }
 
 /// The same kernel as two recursive filters per neuron, so that the κ-weighted sum over the last
