@@ -396,8 +396,8 @@ struct SpikingNetworkTests {
     }
 
     @Test("in-place learning updates keep the cached synaptic input equal to the dense computation",
-          arguments: [FeedbackWiring.broadcast, .layerwise])
-    func inPlaceUpdates(wiring: FeedbackWiring) {
+          arguments: [FeedbackWiring.broadcast, .layerwise], [false, true])
+    func inPlaceUpdates(wiring: FeedbackWiring, batched: Bool) {
         var configuration = NetworkConfiguration(hiddenSizes: [40, 20], feedbackWiring: wiring)
         configuration.variants.feedbackLearningRates = wiring == .layerwise ? [0.05, 0.05] : nil
         var generator = Xoshiro256(seed: 21)
@@ -406,6 +406,9 @@ struct SpikingNetworkTests {
         dynamics.reloadInterval = .max
         dynamics.weightsDidChange(weights)
         var rule = LearningRule<Double>(configuration: configuration, learningRates: [0.23, 0.23, 0.12])
+        // Batched: W_0's updates are applied 20 at a time; the cache must match the weights with
+        // every update applied, whether or not the learner's W_0 has them yet.
+        if batched { rule.bottomUpdateBatch = SpikingDynamics<Double>.bottomUpdateBatch }
         var averages = PhaseAverages<Double>(configuration: configuration)
         var input = [Double](repeating: 0, count: 784)
         let initial = weights
@@ -415,7 +418,16 @@ struct SpikingNetworkTests {
                                             averages: &averages, generator: &generator)
             rule.update(&weights, from: averages, generator: &generator)
             dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
-            #expect(dynamics.cachedInputDeviation(from: weights) < 1e-12, "image \(n)")
+            #expect(rule.pendingBottomUpdates == (batched ? (n + 1) % 20 : 0))
+            var applied = weights, flushing = rule
+            flushing.applyPendingUpdates(to: &applied)
+            #expect(dynamics.cachedInputDeviation(from: applied) < 1e-12, "image \(n)")
+        }
+        if batched {
+            // W_0 lags by the 10 pending images; nothing else does.
+            #expect(dynamics.cachedInputDeviation(from: weights) > 1e-6)
+            rule.applyPendingUpdates(to: &weights)
+            #expect(rule.pendingBottomUpdates == 0 && dynamics.cachedInputDeviation(from: weights) < 1e-12)
         }
         #expect(weights != initial)
         // A stale cache is caught: the check compares against the weights it is given.

@@ -19,9 +19,16 @@ public protocol NetworkDynamics {
     /// Called after each learning step; `rule` holds the update it just applied (errors and
     /// step sizes), so a dynamics may update copies of its own in place.
     mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>)
+
+    /// How many images' updates of W_0 the learner may collect before applying them
+    /// (`LearningRule.bottomUpdateBatch`): 1 unless the dynamics never reads W_0 from `weights`
+    /// while training (it keeps its own copy, updated by `weightsDidLearn`).
+    static var bottomUpdateBatch: Int { get }
 }
 
 extension NetworkDynamics {
+    public static var bottomUpdateBatch: Int { 1 }
+
     public mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>) {
         weightsDidChange(weights)
     }

@@ -4,11 +4,12 @@
 public struct PhaseAverages<Scalar: DendriteScalar>: Sendable {
     /// C̄^f_m: mean somatic voltage, forward phase.
     public var somaticForward: [[Scalar]]
-    /// λ̄^f_m: mean firing rate, forward phase.
+    /// λ̄^f_m: mean firing rate, forward phase. Spiking mode fills only the output layer's (the
+    /// learning rule reads no other); rate mode fills every layer's.
     public var rateForward: [[Scalar]]
     /// s̄^f_m: mean presynaptic input (PSP) of layer m, forward phase.
     public var presynapticForward: [[Scalar]]
-    /// λ̄^t_m: mean firing rate, target phase.
+    /// λ̄^t_m: mean firing rate, target phase (spiking mode: output layer only, as above).
     public var rateTarget: [[Scalar]]
     /// Ā^f_l: mean apical voltage, forward phase.
     public var apicalForward: [[Scalar]]

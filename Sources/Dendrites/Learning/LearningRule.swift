@@ -33,6 +33,28 @@ public struct LearningRule<Scalar: DendriteScalar> {
     private let basalCoupling: Scalar, dendriticCoupling: Scalar, maximumRate: Scalar
     private let hiddenScale: Scalar, outputScale: Scalar
 
+    /// How many images' updates of W_0 (the bottom hidden layer's forward weights, the largest
+    /// matrix) are collected and applied at once, as one matrix product W_0 += Σ_k ΔW_k instead
+    /// of a rank-one pass over the whole matrix per image. 1: applied at once (rate mode, whose
+    /// dynamics reads W_0 every step). Larger only where nothing reads W_0 between images: the
+    /// learning rule never does (it reads W_{l+1}), and spiking mode keeps its own copy, updated
+    /// in place every image. Whoever reads `weights.forward[0]` must first call
+    /// `applyPendingUpdates`. Biases are always updated at once.
+    public var bottomUpdateBatch = 1 {
+        didSet {
+            precondition(bottomUpdateBatch >= 1 && pendingBottomUpdates == 0)
+            let inputs = configuration.inputCount(ofLayer: 0)
+            let count = bottomUpdateBatch > 1 && configuration.hiddenLayerCount > 0 ? bottomUpdateBatch : 0
+            pendingErrors = [Scalar](repeating: 0, count: count * configuration.layerSizes[0])
+            pendingInputs = [Scalar](repeating: 0, count: count * inputs)
+        }
+    }
+    /// Updates of W_0 collected and not yet applied (see `bottomUpdateBatch`).
+    public private(set) var pendingBottomUpdates = 0
+    /// Row k: −ηP E_0 of the k-th collected image; and its s̄_0.
+    private var pendingErrors: [Scalar] = []
+    private var pendingInputs: [Scalar] = []
+
     public init(configuration: NetworkConfiguration, learningRates: [Double]) {
         precondition(learningRates.count == configuration.layerCount)
         self.configuration = configuration
@@ -112,12 +134,39 @@ public struct LearningRule<Scalar: DendriteScalar> {
     }
 
     /// W ← W − η P E s̄^fᵀ,  b ← b − η P E
-    private func applyForwardUpdate(
+    private mutating func applyForwardUpdate(
         _ weights: inout NetworkWeights<Scalar>, layer m: Int, scale: Scalar, averages: PhaseAverages<Scalar>
     ) {
         let step = -Scalar(learningRates[m]) * scale
-        weights.forward[m].addOuterProduct(errors[m], averages.presynapticForward[m], scaledBy: step)
+        if m == 0 && !pendingErrors.isEmpty {
+            collectBottomUpdate(step: step, inputs: averages.presynapticForward[0])
+            if pendingBottomUpdates == bottomUpdateBatch { applyPendingUpdates(to: &weights) }
+        } else {
+            weights.forward[m].addOuterProduct(errors[m], averages.presynapticForward[m], scaledBy: step)
+        }
         for i in weights.bias[m].indices { weights.bias[m][i] += step * errors[m][i] }
+    }
+
+    private mutating func collectBottomUpdate(step: Scalar, inputs: [Scalar]) {
+        let (n, k) = (errors[0].count, pendingBottomUpdates)
+        for i in 0..<n { pendingErrors[k * n + i] = step * errors[0][i] }
+        for j in inputs.indices { pendingInputs[k * inputs.count + j] = inputs[j] }
+        pendingBottomUpdates += 1
+    }
+
+    /// Applies the collected updates of W_0: W_0 += Σ_k (−ηP E_k) s̄_kᵀ, one matrix product.
+    public mutating func applyPendingUpdates(to weights: inout NetworkWeights<Scalar>) {
+        guard pendingBottomUpdates > 0 else { return }
+        let (rows, columns, count) = (weights.forward[0].rows, weights.forward[0].columns, pendingBottomUpdates)
+        pendingErrors.withUnsafeBufferPointer { e in
+            pendingInputs.withUnsafeBufferPointer { s in
+                weights.forward[0].values.withUnsafeMutableBufferPointer { w in
+                    Scalar.gemmTransposedA(m: rows, n: columns, k: count, alpha: 1, a: e.baseAddress!, b: s.baseAddress!,
+                                           beta: 1, c: w.baseAddress!)
+                }
+            }
+        }
+        pendingBottomUpdates = 0
     }
 
     /// Y ← Y − η_b E_inv s̄_Aᵀ,  c ← c − η_b E_inv

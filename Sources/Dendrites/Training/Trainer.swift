@@ -29,6 +29,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
         self.evaluator = evaluator
         self.rule = LearningRule(configuration: network, learningRates: options.learningRates)
         self.generator = generator
+        rule.bottomUpdateBatch = Dynamics.bottomUpdateBatch
     }
 
     /// Test error in percent on the given test images, state cleared before each image.
@@ -71,6 +72,10 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 let correct = averages.forwardPrediction(neuronsPerClass: network.neuronsPerClass) == label
                 if !correct { wrong += 1 }
                 let loss = Double(rule.update(&weights, from: averages, generator: &generator))
+                // W_0 is read below (sanity check, quick test) only with every update applied.
+                if (n + 1) % 100 == 0 || (n + 1) % max(options.quickTestInterval, 1) == 0 {
+                    rule.applyPendingUpdates(to: &weights)
+                }
                 guard loss.isFinite, rule.errors.allSatisfy({ $0.allSatisfy(\.isFinite) }),
                       weights.biasesAreSane, (n + 1) % 100 != 0 || weights.isSane else {
                     throw TrainingError.diverged(epoch: epoch, image: n + 1)
@@ -90,6 +95,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
                     for o in observers { try o.didQuickTest(epoch: epoch, image: n + 1, error: error) }
                 }
             }
+            rule.applyPendingUpdates(to: &weights)
             let error = testError(on: test, indices: Array(0..<options.fullTestImages), seed: generator.next())
             dynamics.clearState()
             guard weights.isSane else { throw TrainingError.diverged(epoch: epoch, image: options.imagesPerEpoch) }

@@ -117,13 +117,18 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         updatesSinceReload = 0
     }
 
+    /// The synaptic input reads the transposed copies, updated in place every image, so the learner
+    /// may apply its updates of W_0 twenty images at a time.
+    public static var bottomUpdateBatch: Int { 20 }
+
     /// Applies the learning step to the transposed copies and cached drives in place (the
-    /// forward update is rank one), instead of reloading every matrix.
+    /// forward update is rank one), instead of reloading every matrix. The periodic full reload
+    /// waits until the learner has no updates of W_0 pending.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>) {
         updatesSinceReload += 1
-        guard weightsLoaded, updatesSinceReload < reloadInterval else {
+        guard weightsLoaded, updatesSinceReload < reloadInterval || rule.pendingBottomUpdates > 0 else {
             weightsDidChange(weights)
             return
         }
@@ -403,19 +408,15 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         // Forward phase.
         let forwardLength = phaseLength(&generator)
         runPhase(length: forwardLength, window: window, target: false, trainingAverages: true, weights: weights, generator: &generator)
+        // Mean rates λ̄ only for the output layer: the learning rule reads no hidden layer's.
         for m in 0...output {
-            for i in somaticSum[m].indices { averages.somaticForward[m][i] = somaticSum[m][i] * scale }
-            for j in presynapticSum[m].indices { averages.presynapticForward[m][j] = presynapticSum[m][j] * scale }
-            if m == output {
-                for i in outputRateSum.indices { averages.rateForward[m][i] = outputRateSum[i] * scale }
-            } else {
-                // Hidden layers: the rate of the mean voltage (the learning rule does not use it).
-                for i in somaticSum[m].indices { averages.rateForward[m][i] = soma.rate(somatic: averages.somaticForward[m][i]) }
-            }
+            scaledCopy(somaticSum[m], by: scale, into: &averages.somaticForward[m])
+            scaledCopy(presynapticSum[m], by: scale, into: &averages.presynapticForward[m])
         }
+        scaledCopy(outputRateSum, by: scale, into: &averages.rateForward[output])
         for l in 0..<configuration.hiddenLayerCount {
-            for i in apicalSum[l].indices { averages.apicalForward[l][i] = apicalSum[l][i] * scale }
-            for j in apicalInputSum[l].indices { averages.apicalInputForward[l][j] = apicalInputSum[l][j] * scale }
+            scaledCopy(apicalSum[l], by: scale, into: &averages.apicalForward[l])
+            scaledCopy(apicalInputSum[l], by: scale, into: &averages.apicalInputForward[l])
             plateaus(layer: l, phaseLength: forwardLength, window: window, into: &averages.plateauForward[l], generator: &generator)
         }
 
@@ -424,10 +425,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         for i in teaching.indices { teaching[i] = i / k == label ? .correctClass : .otherClass }
         let targetLength = phaseLength(&generator)
         runPhase(length: targetLength, window: window, target: true, trainingAverages: true, weights: weights, generator: &generator)
-        for i in outputRateSum.indices { averages.rateTarget[output][i] = outputRateSum[i] * scale }
-        for m in 0..<output {
-            for i in somaticSum[m].indices { averages.rateTarget[m][i] = soma.rate(somatic: somaticSum[m][i] * scale) }
-        }
+        scaledCopy(outputRateSum, by: scale, into: &averages.rateTarget[output])
         for l in 0..<configuration.hiddenLayerCount {
             plateaus(layer: l, phaseLength: targetLength, window: window, into: &averages.plateauTarget[l], generator: &generator)
         }
@@ -441,6 +439,17 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         testLayerPotentials(input: input, weights: weights, generator: &generator).last!
     }
 
+}
+
+/// result = values · scale
+@inline(__always)
+func scaledCopy<Scalar: DendriteScalar>(_ values: [Scalar], by scale: Scalar, into result: inout [Scalar]) {
+    precondition(result.count == values.count)
+    result.withUnsafeMutableBufferPointer { r in
+        values.withUnsafeBufferPointer { v in
+            for i in 0..<v.count { r[i] = v[i] * scale }
+        }
+    }
 }
 
 @inline(__always)
