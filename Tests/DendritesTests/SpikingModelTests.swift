@@ -70,15 +70,19 @@ struct SpikingEquationTests {
         var history = SpikeHistory(memory: 10)
         var projection = SynapticProjection<Double>(presynaptic: pre, postsynaptic: post, memory: 10)
         projection.load(matrix, history: history)
-        var result = [Double](repeating: 0, count: post)
+        var fusedProjection = projection
+        var result = [Double](repeating: 0, count: post), fused = result
         for step in 0..<40 {
             history.advance()
-            for j in 0..<pre where generator.uniform() < 0.2 {
+            for j in 0..<pre where generator.uniform() < ((20..<32).contains(step) ? 0 : 0.2) {  // 12 silent steps empty the memory
                 history.record(Int32(j))
                 if generator.uniform() < 0.1 { history.record(Int32(j)) }  // a count of 2
             }
             projection.push(history.slots[history.head], slot: history.head)
             projection.current(base: base, into: &result)
+            // push and current in one pass give the same input.
+            fusedProjection.push(history.slots[history.head], slot: history.head, base: base, into: &fused)
+            #expect(fused == result, "step \(step)")
             let direct = SynapticProjection<Double>.directCurrent(matrix: matrix, history: history, kernel: kernel, base: base)
             #expect(relativeDifference(result, direct) < 1e-13, "step \(step)")
             projection.kernelSumCurrent(history: history, base: base, into: &result)

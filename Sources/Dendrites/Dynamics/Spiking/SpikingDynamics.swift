@@ -236,17 +236,16 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             Self.addSpikes(of: inputHistory, weight: bookkeeping.presynapticWeight, into: &presynapticSum[0])
         }
         // B = W s(t) + b, for each layer as soon as the layer below has spiked.
-        forwardProjections[0].push(inputHistory.slots[inputHistory.head], slot: inputHistory.head,
-                                   base: weights.bias[0], into: &basal[0])
+        Self.push(&forwardProjections[0], newestOf: &inputHistory, bias: weights.bias, layer: 0, into: &basal[0])
 
         for m in 0...output {
             if m < output {
                 let source = feedbackSources[m]
                 if bookkeeping.computeApical {
                     // A = Y s_fb(t−1) + c: the source layer has not spiked yet this step.
-                    feedbackProjections[m].current(base: weights.apicalBias[m], into: &apical[m])
+                    Self.current(of: &feedbackProjections[m], apicalBias: weights.apicalBias, layer: m, into: &apical[m])
                 }
-                updateHiddenSoma(m)
+                Self.updateHiddenSoma(soma, basal: &basal[m], apical: &apical[m], somatic: &somatic[m])
                 if bookkeeping.accumulate && bookkeeping.presynapticAverages {
                     Self.accumulatePSP(from: histories[source], kernel: kernel, into: &apicalInputSum[m])
                 }
@@ -254,9 +253,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 updateOutputSoma(m, target: target)
             }
             if bookkeeping.accumulate {
-                add(somatic[m], to: &somaticSum[m])
+                Self.add(&somatic[m], to: &somaticSum[m])
                 if bookkeeping.trainingAverages {
-                    if m < output { add(apical[m], to: &apicalSum[m]) }
+                    if m < output { Self.add(&apical[m], to: &apicalSum[m]) }
                     else { for i in somatic[m].indices { outputRateSum[i] += soma.rate(somatic: somatic[m][i]) } }
                 }
             }
@@ -264,8 +263,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             histories[m].advance()
             switch options.sampler {
             case .thinning:
-                SpikeGeneration.thinned(somatic: somatic[m], maximumRate: maximumRate, streams: &streams,
-                                        buffers: &layerSamplers[m], into: &histories[m])
+                Self.thinned(somatic: &somatic[m], maximumRate: maximumRate, streams: &streams,
+                             buffers: &layerSamplers[m], into: &histories[m])
             case .perNeuron:
                 SpikeGeneration.perNeuron(somatic: somatic[m], maximumRate: maximumRate, generator: &generator, into: &histories[m])
             }
@@ -274,23 +273,74 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 Self.addSpikes(of: histories[m], weight: bookkeeping.presynapticWeight, into: &presynapticSum[m + 1])
             }
             if m < output {
-                forwardProjections[m + 1].push(histories[m].slots[head], slot: head, base: weights.bias[m + 1], into: &basal[m + 1])
+                Self.push(&forwardProjections[m + 1], newestOf: &histories[m], bias: weights.bias, layer: m + 1, into: &basal[m + 1])
             }
             for l in feedbackSources.indices where feedbackSources[l] == m {
-                feedbackProjections[l].push(histories[m].slots[head], slot: head)
+                Self.push(&feedbackProjections[l], newestOf: &histories[m])
             }
         }
     }
 
+    // The step's calls take the arrays they only read (elements of the layer arrays) inout as well:
+    // an inout element costs a uniqueness check, where passing it by value costs an atomic retain
+    // and release, and these run several times per layer and step.
+
     /// C ← C + dt·( −g_L C + g_B (B − C) + g_A (A − C) )
-    private mutating func updateHiddenSoma(_ l: Int) {
-        let (soma, basal, apical) = (self.soma, self.basal[l], self.apical[l])
+    @inline(never)
+    private static func updateHiddenSoma(_ soma: SomaticDynamics<Scalar>, basal: inout [Scalar], apical: inout [Scalar],
+                                         somatic: inout [Scalar]) {
         let n = basal.count
-        somatic[l].withUnsafeMutableBufferPointer { c in
+        somatic.withUnsafeMutableBufferPointer { c in
             basal.withUnsafeBufferPointer { b in
                 apical.withUnsafeBufferPointer { a in
                     for i in 0..<n { c[i] = soma.hiddenStep(somatic: c[i], basal: b[i], apical: a[i]) }
                 }
+            }
+        }
+    }
+
+    /// B = M s(t) + b from the newest spikes of `history` (the forward projection into `layer`).
+    @inline(never)
+    private static func push(_ projection: inout SynapticProjection<Scalar>, newestOf history: inout SpikeHistory,
+                             bias: [[Scalar]], layer: Int, into result: inout [Scalar]) {
+        let head = history.head
+        history.slots[head].withUnsafeBufferPointer { spikes in
+            projection.push(spikes, slot: head)
+            bias[layer].withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { r in projection.current(base: b, into: r) }
+            }
+        }
+    }
+
+    /// The newest spikes of `history` into a feedback projection (read at the next step).
+    @inline(never)
+    private static func push(_ projection: inout SynapticProjection<Scalar>, newestOf history: inout SpikeHistory) {
+        let head = history.head
+        history.slots[head].withUnsafeBufferPointer { projection.push($0, slot: head) }
+    }
+
+    /// A = Y s_fb(t−1) + c
+    @inline(never)
+    private static func current(of projection: inout SynapticProjection<Scalar>, apicalBias: [[Scalar]], layer: Int,
+                                into result: inout [Scalar]) {
+        apicalBias[layer].withUnsafeBufferPointer { b in
+            result.withUnsafeMutableBufferPointer { r in projection.current(base: b, into: r) }
+        }
+    }
+
+    /// The layer's spikes of this step (`SpikeGeneration.thinned`).
+    @inline(never)
+    private static func thinned(somatic: inout [Scalar], maximumRate: Double, streams: inout UniformStreams,
+                                buffers: inout ThinningBuffers<Scalar>, into history: inout SpikeHistory) {
+        SpikeGeneration.thinned(somatic: somatic, maximumRate: maximumRate, streams: &streams, buffers: &buffers, into: &history)
+    }
+
+    /// sum += values
+    @inline(__always)
+    private static func add(_ values: inout [Scalar], to sum: inout [Scalar]) {
+        sum.withUnsafeMutableBufferPointer { s in
+            values.withUnsafeBufferPointer { v in
+                for i in 0..<v.count { s[i] += v[i] }
             }
         }
     }
@@ -448,15 +498,6 @@ func scaledCopy<Scalar: DendriteScalar>(_ values: [Scalar], by scale: Scalar, in
     result.withUnsafeMutableBufferPointer { r in
         values.withUnsafeBufferPointer { v in
             for i in 0..<v.count { r[i] = v[i] * scale }
-        }
-    }
-}
-
-@inline(__always)
-func add<Scalar: DendriteScalar>(_ values: [Scalar], to sum: inout [Scalar]) {
-    sum.withUnsafeMutableBufferPointer { s in
-        values.withUnsafeBufferPointer { v in
-            for i in 0..<v.count { s[i] += v[i] }
         }
     }
 }

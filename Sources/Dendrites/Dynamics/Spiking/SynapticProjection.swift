@@ -122,7 +122,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     }
 
     /// D(slot) = Σ_{j ∈ spikes} M[:, j] (the filters are not touched: `rebuild` and `push` use this).
-    private mutating func ingest(_ spikes: [Int32], slot: Int) {
+    private mutating func ingest<Spikes: Sequence<Int32>>(_ spikes: Spikes, slot: Int) {
         let (n, stride) = (blockedCount, self.stride)
         transposed.withUnsafeBufferPointer { t in
             drive.withUnsafeMutableBufferPointer { d in
@@ -146,8 +146,15 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     /// in blocks of postsynaptic neurons, so that D(t) of a block is summed in registers and each
     /// block is read and written once.
     public mutating func push(_ spikes: [Int32], slot: Int) {
+        spikes.withUnsafeBufferPointer { push($0, slot: slot) }
+    }
+
+    /// `push` reading the spikes in place (the step loop's path: no array is retained).
+    mutating func push(_ spikes: UnsafeBufferPointer<Int32>, slot: Int) {
         let (n, stride) = (blockedCount, self.stride)
-        let f = filter
+        // The filter's constants only (copying `filter` would retain its array).
+        let (fastDecay, fastTail, slowDecay, fastIntoSlow, slowTail) =
+            (filter.fastDecay, filter.fastTail, filter.slowDecay, filter.fastIntoSlow, filter.slowTail)
         spikesInMemory += spikes.count - slotSpikes[slot]
         slotSpikes[slot] = spikes.count
         if spikesInMemory == 0 {
@@ -160,13 +167,14 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
             drive.withUnsafeMutableBufferPointer { d in
                 fastFilter.withUnsafeMutableBufferPointer { h in
                     synapticInput.withUnsafeMutableBufferPointer { p in
-                        spikes.withUnsafeBufferPointer { s in
+                        do {
+                            let s = spikes
                             let (columns, stored) = (t.baseAddress!, d.baseAddress! + slot * stride)
                             let (fast, slow) = (h.baseAddress!, p.baseAddress!)
                             /// The filters of one block of neurons, given their D(t) and D(t − mem).
                             @inline(__always) func update(_ start: Int, _ arriving: Block, _ leaving: Block) {
-                                let hNew = f.fastDecay * loadBlock(fast + start) + arriving - f.fastTail * leaving
-                                let pNew = f.slowDecay * loadBlock(slow + start) + f.fastIntoSlow * hNew - f.slowTail * leaving
+                                let hNew = fastDecay * loadBlock(fast + start) + arriving - fastTail * leaving
+                                let pNew = slowDecay * loadBlock(slow + start) + fastIntoSlow * hNew - slowTail * leaving
                                 storeBlock(hNew, fast + start)
                                 storeBlock(pNew, slow + start)
                                 storeBlock(arriving, stored + start)
@@ -227,13 +235,17 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
 
     /// result = base + P(t), the filtered κ-weighted sum of the drives (kept by `push`).
     public func current(base: [Scalar], into result: inout [Scalar]) {
+        base.withUnsafeBufferPointer { b in
+            result.withUnsafeMutableBufferPointer { r in current(base: b, into: r) }
+        }
+    }
+
+    /// `current` on buffers (the step loop's path).
+    func current(base: UnsafeBufferPointer<Scalar>, into result: UnsafeMutableBufferPointer<Scalar>) {
         let n = postsynapticCount
+        precondition(base.count >= n && result.count >= n)
         synapticInput.withUnsafeBufferPointer { p in
-            base.withUnsafeBufferPointer { b in
-                result.withUnsafeMutableBufferPointer { r in
-                    for i in 0..<n { r[i] = p[i] + b[i] }
-                }
-            }
+            for i in 0..<n { result[i] = p[i] + base[i] }
         }
     }
 
