@@ -67,6 +67,7 @@ public struct UniformStreams: Sendable {
     }
 
     /// One uniform on [0, 1) with 53 bits (from the first lane of a draw).
+    @inline(__always)
     public mutating func nextUniform() -> Double {
         Double(next()[0] >> 11) * 0x1.0p-53
     }

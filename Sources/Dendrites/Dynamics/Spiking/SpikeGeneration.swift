@@ -165,11 +165,16 @@ public struct PoissonTable: Sendable {
 
     /// The count for a uniform u on [0, 1): the least k with u < P(K ≤ k), found from the guide's
     /// start (no later than the answer) by a short forward scan.
+    @inline(__always)
     public func draw(_ u: Double) -> Int {
-        let last = cumulative.count - 1
-        var k = guide[min(Int(u * Double(guide.count)), guide.count - 1)]
-        while k < last && u >= cumulative[k] { k += 1 }
-        return first + k
+        cumulative.withUnsafeBufferPointer { c in
+            guide.withUnsafeBufferPointer { g in
+                let last = c.count - 1
+                var k = g[min(Int(u * Double(g.count)), g.count - 1)]
+                while k < last && u >= c[k] { k += 1 }
+                return first + k
+            }
+        }
     }
 
     /// The reference for `draw`: bisection over the whole table.

@@ -250,7 +250,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                     Self.accumulatePSP(from: histories[source], kernel: kernel, into: &apicalInputSum[m])
                 }
             } else {
-                updateOutputSoma(m, target: target)
+                Self.updateOutputSoma(soma, basal: &basal[m], teaching: &teaching, target: target, somatic: &somatic[m])
             }
             if bookkeeping.accumulate {
                 Self.add(&somatic[m], to: &somaticSum[m])
@@ -346,11 +346,16 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     }
 
     /// C ← C + dt·( −g_L C + g_D (B − C) + I )
-    private mutating func updateOutputSoma(_ m: Int, target: Bool) {
-        let (soma, basal, teaching) = (self.soma, self.basal[m], self.teaching)
-        somatic[m].withUnsafeMutableBufferPointer { c in
-            for i in 0..<c.count {
-                c[i] = soma.outputStep(somatic: c[i], basal: basal[i], teaching: target ? teaching[i] : .none)
+    @inline(never)
+    private static func updateOutputSoma(_ soma: SomaticDynamics<Scalar>, basal: inout [Scalar], teaching: inout [TeachingConductances<Scalar>],
+                                         target: Bool, somatic: inout [Scalar]) {
+        somatic.withUnsafeMutableBufferPointer { c in
+            basal.withUnsafeBufferPointer { b in
+                teaching.withUnsafeBufferPointer { g in
+                    for i in 0..<c.count {
+                        c[i] = soma.outputStep(somatic: c[i], basal: b[i], teaching: target ? g[i] : .none)
+                    }
+                }
             }
         }
     }
