@@ -59,7 +59,6 @@ public enum SpikeGeneration {
         precondition(n <= buffers.capacity)
         guard n > 0 else { return }
         let candidates = buffers.drawCandidateCount(neurons: n, maximumRate: maximumRate, streams: &streams)
-        let padded = UniformStreams.paddedCount(candidates)
         let kept: Int = buffers.uniforms.withUnsafeMutableBufferPointer { uniforms in
             buffers.positionBits.withUnsafeMutableBufferPointer { positionBits in
                 buffers.kept.withUnsafeMutableBufferPointer { keptBuffer in
@@ -75,9 +74,15 @@ public enum SpikeGeneration {
                                 bits[k] = i
                                 test[k] = c[Int(i)]
                             }
-                            for k in candidates..<padded { test[k] = 0 }
-                            // 1 + e^{−C} in place (one buffer, so the loop vectorizes without checks).
-                            for k in 0..<padded { test[k] = 1 + Scalar.polynomialExp(-test[k]) }
+                            // 1 + e^{−C} in place, 32 at a time: one buffer, so the loop vectorizes
+                            // without checks, and four independent vectors hide the polynomial's latency.
+                            let groups = (candidates + 31) / 32 * 32
+                            for k in candidates..<groups { test[k] = 0 }
+                            var start = 0
+                            while start < groups {
+                                for k in start..<(start + 32) { test[k] = 1 + Scalar.polynomialExp(-test[k]) }
+                                start += 32
+                            }
                             var kept = 0
                             for k in 0..<candidates {
                                 out[kept] = Int32(bitPattern: bits[k])
@@ -232,7 +237,9 @@ public struct ThinningBuffers<Scalar: DendriteScalar>: Sendable {
             uniforms = [Scalar](repeating: 0, count: room)
             positionBits = [UInt32](repeating: 0, count: room)
             kept = [Int32](repeating: 0, count: room)
-            candidateTests = [Scalar](repeating: 0, count: room)
         }
+        // `thinned(somatic:)` works in groups of 32 candidates.
+        let groups = (table.largest + 31) / 32 * 32
+        if candidateTests.count < groups { candidateTests = [Scalar](repeating: 0, count: groups) }
     }
 }

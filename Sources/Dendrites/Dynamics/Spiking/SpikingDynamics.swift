@@ -236,7 +236,12 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             Self.addSpikes(of: inputHistory, weight: bookkeeping.presynapticWeight, into: &presynapticSum[0])
         }
         // B = W s(t) + b, for each layer as soon as the layer below has spiked.
-        Self.push(&forwardProjections[0], newestOf: &inputHistory, bias: weights.bias, layer: 0, into: &basal[0])
+        // (A hidden layer's B = W s(t) + b is formed in its soma update, from the projection's W s(t).)
+        if output == 0 {
+            Self.push(&forwardProjections[0], newestOf: &inputHistory, bias: weights.bias, layer: 0, into: &basal[0])
+        } else {
+            Self.push(&forwardProjections[0], newestOf: &inputHistory)
+        }
 
         for m in 0...output {
             if m < output {
@@ -245,7 +250,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                     // A = Y s_fb(t−1) + c: the source layer has not spiked yet this step.
                     Self.current(of: &feedbackProjections[m], apicalBias: weights.apicalBias, layer: m, into: &apical[m])
                 }
-                Self.updateHiddenSoma(soma, basal: &basal[m], apical: &apical[m], somatic: &somatic[m])
+                Self.updateHiddenSoma(soma, input: &forwardProjections[m], bias: weights.bias, layer: m,
+                                      basal: &basal[m], apical: &apical[m], somatic: &somatic[m])
                 if bookkeeping.accumulate && bookkeeping.presynapticAverages {
                     Self.accumulatePSP(from: histories[source], kernel: kernel, into: &apicalInputSum[m])
                 }
@@ -273,7 +279,11 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 Self.addSpikes(of: histories[m], weight: bookkeeping.presynapticWeight, into: &presynapticSum[m + 1])
             }
             if m < output {
-                Self.push(&forwardProjections[m + 1], newestOf: &histories[m], bias: weights.bias, layer: m + 1, into: &basal[m + 1])
+                if m + 1 == output {
+                    Self.push(&forwardProjections[m + 1], newestOf: &histories[m], bias: weights.bias, layer: m + 1, into: &basal[m + 1])
+                } else {
+                    Self.push(&forwardProjections[m + 1], newestOf: &histories[m])
+                }
             }
             for l in feedbackSources.indices where feedbackSources[l] == m {
                 Self.push(&feedbackProjections[l], newestOf: &histories[m])
@@ -285,15 +295,23 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     // an inout element costs a uniqueness check, where passing it by value costs an atomic retain
     // and release, and these run several times per layer and step.
 
-    /// C ← C + dt·( −g_L C + g_B (B − C) + g_A (A − C) )
+    /// B = W s(t) + b, then C ← C + dt·( −g_L C + g_B (B − C) + g_A (A − C) ), in one pass.
     @inline(never)
-    private static func updateHiddenSoma(_ soma: SomaticDynamics<Scalar>, basal: inout [Scalar], apical: inout [Scalar],
+    private static func updateHiddenSoma(_ soma: SomaticDynamics<Scalar>, input: inout SynapticProjection<Scalar>,
+                                         bias: [[Scalar]], layer: Int, basal: inout [Scalar], apical: inout [Scalar],
                                          somatic: inout [Scalar]) {
         let n = basal.count
-        somatic.withUnsafeMutableBufferPointer { c in
-            basal.withUnsafeBufferPointer { b in
-                apical.withUnsafeBufferPointer { a in
-                    for i in 0..<n { c[i] = soma.hiddenStep(somatic: c[i], basal: b[i], apical: a[i]) }
+        input.withSynapticInput { p in
+            bias[layer].withUnsafeBufferPointer { w in
+                somatic.withUnsafeMutableBufferPointer { c in
+                    basal.withUnsafeMutableBufferPointer { b in
+                        apical.withUnsafeBufferPointer { a in
+                            for i in 0..<n {
+                                b[i] = p[i] + w[i]
+                                c[i] = soma.hiddenStep(somatic: c[i], basal: b[i], apical: a[i])
+                            }
+                        }
+                    }
                 }
             }
         }

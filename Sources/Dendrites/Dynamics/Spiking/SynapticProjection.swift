@@ -240,6 +240,11 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         }
     }
 
+    /// Calls `body` with P(t) = M s(t) (without the base) of the real neurons.
+    func withSynapticInput<Result>(_ body: (UnsafeBufferPointer<Scalar>) -> Result) -> Result {
+        synapticInput.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<postsynapticCount])) }
+    }
+
     /// `current` on buffers (the step loop's path).
     func current(base: UnsafeBufferPointer<Scalar>, into result: UnsafeMutableBufferPointer<Scalar>) {
         let n = postsynapticCount
