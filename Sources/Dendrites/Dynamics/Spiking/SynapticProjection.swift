@@ -115,9 +115,13 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                 }
             }
         }
-        for i in 0..<n {
-            fastFilter[i] += fastChange * x[i]
-            synapticInput[i] += slowChange * x[i]
+        x.withUnsafeBufferPointer { xp in
+            fastFilter.withUnsafeMutableBufferPointer { h in
+                for i in 0..<n { h[i] += fastChange * xp[i] }
+            }
+            synapticInput.withUnsafeMutableBufferPointer { p in
+                for i in 0..<n { p[i] += slowChange * xp[i] }
+            }
         }
     }
 
