@@ -410,9 +410,10 @@ struct SpikingNetworkTests {
         dynamics.reloadInterval = .max
         dynamics.weightsDidChange(weights)
         var rule = LearningRule<Double>(configuration: configuration, learningRates: [0.23, 0.23, 0.12])
-        // Batched: W_0's updates are applied 20 at a time; the cache must match the weights with
+        // Batched: W_0's updates are applied many at a time; the cache must match the weights with
         // every update applied, whether or not the learner's W_0 has them yet.
-        if batched { rule.bottomUpdateBatch = SpikingDynamics<Double>.bottomUpdateBatch }
+        // (20, not spiking mode's 100, so that a batch is applied within these 30 images.)
+        if batched { rule.bottomUpdateBatch = 20 }
         var averages = PhaseAverages<Double>(configuration: configuration)
         var input = [Double](repeating: 0, count: 784)
         let initial = weights
@@ -422,13 +423,13 @@ struct SpikingNetworkTests {
                                             averages: &averages, generator: &generator)
             rule.update(&weights, from: averages, generator: &generator)
             dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
-            #expect(rule.pendingBottomUpdates == (batched ? (n + 1) % 20 : 0))
+            #expect(rule.pendingBottomUpdates == (batched ? (n + 1) % rule.bottomUpdateBatch : 0))
             var applied = weights, flushing = rule
             flushing.applyPendingUpdates(to: &applied)
             #expect(dynamics.cachedInputDeviation(from: applied) < 1e-12, "image \(n)")
         }
         if batched {
-            // W_0 lags by the 10 pending images; nothing else does.
+            // W_0 lags by the pending images; nothing else does.
             #expect(dynamics.cachedInputDeviation(from: weights) > 1e-6)
             rule.applyPendingUpdates(to: &weights)
             #expect(rule.pendingBottomUpdates == 0 && dynamics.cachedInputDeviation(from: weights) < 1e-12)

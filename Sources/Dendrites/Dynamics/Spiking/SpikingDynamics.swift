@@ -118,8 +118,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     }
 
     /// The synaptic input reads the transposed copies, updated in place every image, so the learner
-    /// may apply its updates of W_0 twenty images at a time.
-    public static var bottomUpdateBatch: Int { 20 }
+    /// may apply its updates of W_0 a hundred images at a time (the trainer's sanity check reads
+    /// W_0 every 100 images anyway; each application reads and writes the whole matrix once).
+    public static var bottomUpdateBatch: Int { 100 }
 
     /// Applies the learning step to the transposed copies and cached drives in place (the
     /// forward update is rank one), instead of reloading every matrix. The periodic full reload
