@@ -275,7 +275,6 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             case .perNeuron:
                 SpikeGeneration.perNeuron(somatic: somatic[m], maximumRate: maximumRate, generator: &generator, into: &histories[m])
             }
-            let head = histories[m].head
             if m < output && bookkeeping.presynapticWeight != 0 {
                 Self.addSpikes(of: histories[m], weight: bookkeeping.presynapticWeight, into: &presynapticSum[m + 1])
             }

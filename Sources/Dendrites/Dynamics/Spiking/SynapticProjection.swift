@@ -15,10 +15,16 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     /// The distance between the rows of Mᵀ and between drive slots: `blockedCount` plus one block,
     /// so that rows do not lie a power of two apart (they would then share L1 cache sets).
     let stride: Int
-    /// Mᵀ (pre × stride), so that the column of presynaptic neuron j is contiguous.
-    private(set) var transposed: [Scalar]
-    /// memory × stride: the drive of each slot of the presynaptic history.
+    /// Mᵀ (pre × stride), so that the column of presynaptic neuron j is contiguous; it starts
+    /// `transposedStart` elements into the array.
+    private var transposed: [Scalar]
+    /// memory × stride: the drive of each slot of the presynaptic history, from `driveStart` on.
     private var drive: [Scalar]
+    /// Where the data begin in `transposed` and `drive`: at the first 64-byte boundary of the
+    /// array as allocated, so that each block of 16 Floats is one cache line (rows and slots are
+    /// whole lines apart). A copy of the projection keeps the offsets (and stays correct, if not
+    /// aligned).
+    private let transposedStart: Int, driveStart: Int
     /// The filter states H(t) and P(t) (PSPFilter), one per postsynaptic neuron.
     private var fastFilter: [Scalar]
     private var synapticInput: [Scalar]
@@ -36,8 +42,11 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         self.memory = memory
         blockedCount = (postsynaptic + Self.blockWidth - 1) / Self.blockWidth * Self.blockWidth
         stride = blockedCount + Block.scalarCount
-        transposed = [Scalar](repeating: 0, count: presynaptic * stride)
-        drive = [Scalar](repeating: 0, count: memory * stride)
+        let padding = 64 / MemoryLayout<Scalar>.stride
+        transposed = [Scalar](repeating: 0, count: presynaptic * stride + padding)
+        drive = [Scalar](repeating: 0, count: memory * stride + padding)
+        transposedStart = transposed.withUnsafeBufferPointer { Self.cacheLineStart($0) }
+        driveStart = drive.withUnsafeBufferPointer { Self.cacheLineStart($0) }
         fastFilter = [Scalar](repeating: 0, count: blockedCount)
         synapticInput = [Scalar](repeating: 0, count: blockedCount)
         slotSpikes = [Int](repeating: 0, count: memory)
@@ -47,10 +56,12 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
 
     /// Takes a new M, and recomputes every drive and both filters from the spikes still in `history`.
     public mutating func load(_ matrix: Matrix<Scalar>, history: SpikeHistory) {
+        let tStart = transposedStart
         precondition(matrix.rows == postsynapticCount && matrix.columns == presynapticCount)
         let (rows, columns, stride) = (matrix.rows, matrix.columns, self.stride)
         matrix.values.withUnsafeBufferPointer { m in
-            transposed.withUnsafeMutableBufferPointer { t in
+            transposed.withUnsafeMutableBufferPointer { buffer in
+                let t = buffer.baseAddress! + tStart
                 for i in 0..<rows {
                     for j in 0..<columns { t[j * stride + i] = m[i * columns + j] }
                 }
@@ -62,6 +73,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     /// Recomputes every drive from the spikes in `history`, and H and P directly from the drives
     /// (not recursively), so the state depends only on M and the history.
     public mutating func rebuild(from history: SpikeHistory) {
+        let dStart = driveStart
         let (n, stride, memory) = (blockedCount, self.stride, self.memory)
         precondition(history.memory == memory)
         for slot in 0..<memory { ingest(history.slots[slot], slot: slot) }
@@ -73,7 +85,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                 synapticInput.withUnsafeMutableBufferPointer { p in
                     for i in 0..<n { h[i] = 0; p[i] = 0 }
                     for k in 0..<memory {
-                        let slot = d.baseAddress! + history.slot(lag: k) * stride
+                        let slot = d.baseAddress! + dStart + history.slot(lag: k) * stride
                         for i in 0..<n {
                             h[i] += fastWeights[k] * slot[i]
                             p[i] += kernel[k] * slot[i]
@@ -88,13 +100,14 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     /// to Mᵀ only where y_j ≠ 0, and to each cached drive, which changes by
     /// scale · (Σ_{j ∈ slot} y_j) · x; H and P change by the same weighted sums of those changes.
     public mutating func applyRankOneUpdate(scale: Scalar, postsynaptic x: [Scalar], presynaptic y: [Scalar], history: SpikeHistory) {
+        let (tStart, dStart) = (transposedStart, driveStart)
         let (n, stride, presynapticCount, memory) = (postsynapticCount, self.stride, self.presynapticCount, self.memory)
         let (kernel, fastWeights) = (self.kernel, filter.fastWeights)
         transposed.withUnsafeMutableBufferPointer { t in
             x.withUnsafeBufferPointer { xp in
                 for j in 0..<presynapticCount where y[j] != 0 {
                     let factor = scale * y[j]
-                    let row = t.baseAddress! + j * stride
+                    let row = t.baseAddress! + tStart + j * stride
                     for i in 0..<n { row[i] += factor * xp[i] }
                 }
             }
@@ -110,7 +123,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                     let factor = scale * total
                     fastChange += fastWeights[k] * factor
                     slowChange += kernel[k] * factor
-                    let target = d.baseAddress! + slot * stride
+                    let target = d.baseAddress! + dStart + slot * stride
                     for i in 0..<n { target[i] += factor * xp[i] }
                 }
             }
@@ -127,13 +140,14 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
 
     /// D(slot) = Σ_{j ∈ spikes} M[:, j] (the filters are not touched: `rebuild` and `push` use this).
     private mutating func ingest<Spikes: Sequence<Int32>>(_ spikes: Spikes, slot: Int) {
+        let (tStart, dStart) = (transposedStart, driveStart)
         let (n, stride) = (blockedCount, self.stride)
         transposed.withUnsafeBufferPointer { t in
             drive.withUnsafeMutableBufferPointer { d in
-                let target = d.baseAddress! + slot * stride
+                let target = d.baseAddress! + dStart + slot * stride
                 for i in 0..<n { target[i] = 0 }
                 for j in spikes {
-                    let column = t.baseAddress! + Int(j) * stride
+                    let column = t.baseAddress! + tStart + Int(j) * stride
                     for i in 0..<n { target[i] += column[i] }
                 }
             }
@@ -155,6 +169,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
 
     /// `push` reading the spikes in place (the step loop's path: no array is retained).
     mutating func push(_ spikes: UnsafeBufferPointer<Int32>, slot: Int) {
+        let (tStart, dStart) = (transposedStart, driveStart)
         let (n, stride) = (blockedCount, self.stride)
         // The filter's constants only (copying `filter` would retain its array).
         let (fastDecay, fastTail, slowDecay, fastIntoSlow, slowTail) =
@@ -173,7 +188,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                     synapticInput.withUnsafeMutableBufferPointer { p in
                         do {
                             let s = spikes
-                            let (columns, stored) = (t.baseAddress!, d.baseAddress! + slot * stride)
+                            let (columns, stored) = (t.baseAddress! + tStart, d.baseAddress! + dStart + slot * stride)
                             let (fast, slow) = (h.baseAddress!, p.baseAddress!)
                             /// The filters of one block of neurons, given their D(t) and D(t − mem).
                             @inline(__always) func update(_ start: Int, _ arriving: Block, _ leaving: Block) {
@@ -233,6 +248,12 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         current(base: base, into: &result)
     }
 
+    /// The index of the first element of `buffer` that lies on a 64-byte boundary.
+    private static func cacheLineStart(_ buffer: UnsafeBufferPointer<Scalar>) -> Int {
+        let address = Int(bitPattern: buffer.baseAddress!)
+        return ((64 - address % 64) % 64) / MemoryLayout<Scalar>.stride
+    }
+
     typealias Block = SIMD16<Scalar>
     /// Layers are padded to whole blocks of 16 neurons (`push` takes up to four blocks at a time).
     static var blockWidth: Int { Block.scalarCount }
@@ -261,6 +282,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     /// The reference for `current`: base + Σ_{k=1…mem} κ(k) D(newest − k + 1), summed directly
     /// from the cached drives, newest = `history.head`.
     public func kernelSumCurrent(history: SpikeHistory, base: [Scalar], into result: inout [Scalar]) {
+        let dStart = driveStart
         let n = postsynapticCount
         drive.withUnsafeBufferPointer { d in
             base.withUnsafeBufferPointer { b in
@@ -268,7 +290,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                     for i in 0..<n { r[i] = 0 }
                     for k in 0..<memory {
                         let weight = kernel[k]
-                        let slot = d.baseAddress! + history.slot(lag: k) * stride
+                        let slot = d.baseAddress! + dStart + history.slot(lag: k) * stride
                         for i in 0..<n { r[i] += weight * slot[i] }
                     }
                     for i in 0..<n { r[i] += b[i] }
