@@ -460,6 +460,40 @@ struct SpikingNetworkTests {
         #expect(a != c)
         #expect(a != Self.weights(seed: 8))
     }
+
+    /// Records, after each learning step, how many updates of W_0 were still pending.
+    final class PendingRecorder: TrainingObserver {
+        var pending: [Int] = []
+        func didLearn<Scalar>(epoch: Int, image: Int, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>,
+                              weights: NetworkWeights<Scalar>) throws {
+            pending.append(rule.pendingBottomUpdates)
+        }
+    }
+
+    @Test("the trainer applies W_0's pending updates before each sanity check and quick test, and at the epoch's end",
+          arguments: [0, 30])
+    func pendingUpdatesSchedule(quickTestInterval: Int) throws {
+        var options = TrainingOptions(learningRates: [0.21, 0.21])
+        options.imagesPerEpoch = 130
+        options.quickTestInterval = quickTestInterval
+        options.quickTestImages = 4
+        options.fullTestImages = 8
+        var trainer = Trainer(network: Self.configuration, options: options, weights: Self.weights(),
+                              dynamics: SpikingDynamics<Double>(configuration: Self.configuration),
+                              evaluator: SpikingEvaluator<Double>(configuration: Self.configuration),
+                              generator: Xoshiro256(seed: 4))
+        #expect(trainer.rule.bottomUpdateBatch == 100)
+        let recorder = PendingRecorder()
+        try trainer.run(dataset: MNISTData.dataset, observers: [recorder])
+        // Pending = images since the last multiple of 100 or of the quick-test interval.
+        let expected = (1...130).map { n in
+            (0...n).last { $0 % 100 == 0 || (quickTestInterval > 0 && $0 % quickTestInterval == 0) }.map { n - $0 }!
+        }
+        #expect(recorder.pending == expected)
+        #expect(trainer.rule.pendingBottomUpdates == 0)
+        // The weights the epoch ended with are the ones the dynamics used: all updates applied.
+        #expect(trainer.dynamics.cachedInputDeviation(from: trainer.weights) < 1e-12)
+    }
 }
 
 @Suite("Learning on real MNIST (spiking mode)")

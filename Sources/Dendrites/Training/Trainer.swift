@@ -73,7 +73,8 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 if !correct { wrong += 1 }
                 let loss = Double(rule.update(&weights, from: averages, generator: &generator))
                 // W_0 is read below (sanity check, quick test) only with every update applied.
-                if (n + 1) % 100 == 0 || (n + 1) % max(options.quickTestInterval, 1) == 0 {
+                let quickTestFollows = options.quickTestInterval > 0 && (n + 1) % options.quickTestInterval == 0
+                if (n + 1) % 100 == 0 || quickTestFollows {
                     rule.applyPendingUpdates(to: &weights)
                 }
                 guard loss.isFinite, rule.errors.allSatisfy({ $0.allSatisfy(\.isFinite) }),
@@ -88,7 +89,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 }
 
                 let isLast = n == options.imagesPerEpoch - 1
-                if !isLast && options.quickTestInterval > 0 && (n + 1) % options.quickTestInterval == 0 {
+                if !isLast && quickTestFollows {
                     let chosen = generator.sample(options.quickTestImages, from: test.count)
                     let error = testError(on: test, indices: chosen, seed: generator.next())
                     dynamics.clearState()
