@@ -1,5 +1,5 @@
-/// e^x with no library call and no branch, so that a loop of it over a whole population
-/// vectorizes (the spike sampler needs 1/σ(C_i) = 1 + e^{−C_i} of every neuron each step).
+/// e^x with no library call and no branch, so that a loop of it over many values
+/// vectorizes (the spike sampler needs 1/σ(C) = 1 + e^{−C} for each step's candidate events).
 ///
 /// Range reduction x = k ln 2 + r with k = round(x / ln 2), |r| ≤ ln 2 / 2; then e^x = 2^k p(r),
 /// with 2^k written straight into the exponent bits. x is first clamped to the range where 2^k is
