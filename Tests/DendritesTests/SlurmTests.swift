@@ -219,7 +219,9 @@ struct SweepCommandTests {
         let parent = try SharedPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: parent) }
         let run = parent.appendingPathComponent("run")
-        let arguments = ["train", "--mode", "spiking", "--hidden", "50", "--epochs", "2", "--images-per-epoch", "1500",
+        // Four epochs: after the first one's checkpoint, three remain (several seconds, even on a
+        // loaded machine) for the second train and the resume to find the run locked.
+        let arguments = ["train", "--mode", "spiking", "--hidden", "300", "--epochs", "4", "--images-per-epoch", "3000",
                          "--test-images", "100", "--quick-test-interval", "0", "--readout-images", "0", "--seed", "4",
                          "--quiet", "--data", SharedPaths.mnist.path, "--output", run.path, "--resume-existing"]
         let first = try spawnDetached(binary, arguments)
@@ -227,11 +229,13 @@ struct SweepCommandTests {
         while (try? Checkpoint.read(from: run)) == nil && Date() < deadline { usleep(20_000) }
         let second = try runCapturing(binary, arguments)
         let resumed = try runCapturing(binary, ["resume", run.path, "--quiet"])
+        let firstStillRunning = isRunning(first)
         #expect(waitForExit(first) == 0)
+        #expect(firstStillRunning, "the first run ended before the others tried it; the test must train longer")
         #expect(second.status != 0 && second.error.contains("being trained by another process"), "\(second.error)")
         #expect(resumed.status != 0 && resumed.error.contains("being trained by another process"), "\(resumed.error)")
-        #expect(RunStatus.of(run) == .finished(epochs: 2))
-        #expect(try AblationSummary.testErrors(in: run).count == 2)
+        #expect(RunStatus.of(run) == .finished(epochs: 4))
+        #expect(try AblationSummary.testErrors(in: run).count == 4)
         // The lock went with the process.
         let again = try runCapturing(binary, arguments)
         #expect(again.status == 0 && again.output.contains("nothing to do"), "\(again.error)")

@@ -76,3 +76,11 @@ func waitForExit(_ pid: pid_t) -> Int32 {
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }
+
+/// Whether `pid` (a child not yet waited for) is still running: not exited, not a zombie (Linux /proc).
+func isRunning(_ pid: pid_t) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+    return state != nil && state != "Z" && state != "X"
+}
