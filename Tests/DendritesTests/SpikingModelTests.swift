@@ -95,6 +95,48 @@ struct SpikingEquationTests {
         #expect(relativeDifference(result, SynapticProjection<Double>.directCurrent(matrix: changed, history: history, kernel: kernel, base: base)) < 1e-13)
     }
 
+    @Test("on-demand synaptic input (small presynaptic populations) equals the direct dense computation", arguments: [5, 17, 100])
+    func onDemandMatchesDirect(post: Int) {
+        var generator = Xoshiro256(seed: 9)
+        let pre = 10
+        let kernel: [Double] = PSPKernel.values(NeuronParameters())
+        var matrix = Matrix<Double>(rows: post, columns: pre) { _, _ in generator.uniform(-1, 1) }
+        let base = (0..<post).map { _ in generator.uniform() }
+        var history = SpikeHistory(memory: 10)
+        var projection = SynapticProjection<Double>(presynaptic: pre, postsynaptic: post, memory: 10, evaluation: .onDemand)
+        projection.load(matrix, history: history)
+        var stale = [Double](repeating: 0, count: post), fresh = stale
+        for step in 0..<40 {
+            history.advance()
+            for j in 0..<pre where generator.uniform() < ((20..<32).contains(step) ? 0 : 0.3) {  // 12 silent steps
+                history.record(Int32(j))
+                if generator.uniform() < 0.1 { history.record(Int32(j)) }  // a count of 2
+            }
+            projection.push(history.slots[history.head], slot: history.head)
+            if step == 25 {
+                // A learning step in place, as the dynamics applies it, against the matrix it stands for.
+                let x = (0..<post).map { _ in generator.uniform(-1, 1) }, y = (0..<pre).map { _ in generator.uniform() }
+                projection.applyRankOneUpdate(scale: 0.1, postsynaptic: x, presynaptic: y, history: history)
+                for i in 0..<post { for j in 0..<pre { matrix[i, j] += 0.1 * x[i] * y[j] } }
+            }
+            // ψ computed by `current` itself, then the step loop's path (refreshed first): the same input.
+            projection.current(base: base, into: &stale)
+            projection.refreshPresynapticPotentials()
+            projection.current(base: base, into: &fresh)
+            #expect(fresh == stale, "step \(step)")
+            let direct = SynapticProjection<Double>.directCurrent(matrix: matrix, history: history, kernel: kernel, base: base)
+            #expect(relativeDifference(fresh, direct) < 1e-13, "step \(step)")
+            if (20 + 10..<32).contains(step) { #expect(fresh == base, "step \(step): no spike in memory, no input") }
+            projection.kernelSumCurrent(history: history, base: base, into: &stale)
+            #expect(relativeDifference(stale, direct) < 1e-13, "step \(step)")
+        }
+        // New weights mid-stream: the spikes still in memory act through them.
+        let changed = Matrix<Double>(rows: post, columns: pre) { _, _ in generator.uniform(-1, 1) }
+        projection.load(changed, history: history)
+        projection.current(base: base, into: &fresh)
+        #expect(relativeDifference(fresh, SynapticProjection<Double>.directCurrent(matrix: changed, history: history, kernel: kernel, base: base)) < 1e-13)
+    }
+
     /// The recursive filters of PSPFilter against the direct κ-weighted sum of the last `mem`
     /// drives, over a long stream (rounding must not accumulate), in both precisions.
     func recursiveFilterMatchesKernelSum<Scalar: DendriteScalar>(_: Scalar.Type, tolerance: Double) {

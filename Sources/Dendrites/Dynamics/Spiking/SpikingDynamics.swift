@@ -78,7 +78,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         }
         feedbackProjections = (0..<configuration.hiddenLayerCount).map {
             SynapticProjection(presynaptic: configuration.feedbackInputCount(ofHiddenLayer: $0), postsynaptic: sizes[$0], memory: memory,
-                               neuron: configuration.neuron)
+                               neuron: configuration.neuron,
+                               evaluation: configuration.feedbackInputCount(ofHiddenLayer: $0) <= Self.onDemandFeedbackLimit ? .onDemand : .eventDriven)
         }
         let zeros = { (n: Int) in [Scalar](repeating: 0, count: n) }
         basal = sizes.map(zeros)
@@ -101,6 +102,11 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
 
     /// The layer whose spikes reach hidden layer l's apical dendrites.
     func feedbackSource(ofHiddenLayer l: Int) -> Int { feedbackSources[l] }
+
+    /// Feedback from at most this many neurons (the output layer's, in the paper's networks) is
+    /// computed only when the apical potential is read, in the averaging windows (without an
+    /// apical conductance; with one, every step): `SynapticProjection.Evaluation.onDemand`.
+    static var onDemandFeedbackLimit: Int { 32 }
 
     // MARK: State
 
@@ -322,12 +328,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private static func push(_ projection: inout SynapticProjection<Scalar>, newestOf history: inout SpikeHistory,
                              bias: [[Scalar]], layer: Int, into result: inout [Scalar]) {
         let head = history.head
-        history.slots[head].withUnsafeBufferPointer { spikes in
-            projection.push(spikes, slot: head)
-            bias[layer].withUnsafeBufferPointer { b in
-                result.withUnsafeMutableBufferPointer { r in projection.current(base: b, into: r) }
-            }
-        }
+        history.slots[head].withUnsafeBufferPointer { projection.push($0, slot: head) }
+        projection.current(bases: bias, layer: layer, into: &result)
     }
 
     /// The newest spikes of `history` into a feedback projection (read at the next step).
@@ -341,9 +343,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     @inline(never)
     private static func current(of projection: inout SynapticProjection<Scalar>, apicalBias: [[Scalar]], layer: Int,
                                 into result: inout [Scalar]) {
-        apicalBias[layer].withUnsafeBufferPointer { b in
-            result.withUnsafeMutableBufferPointer { r in projection.current(base: b, into: r) }
-        }
+        projection.refreshPresynapticPotentials()
+        projection.current(bases: apicalBias, layer: layer, into: &result)
     }
 
     /// The layer's spikes of this step (`SpikeGeneration.thinned`).

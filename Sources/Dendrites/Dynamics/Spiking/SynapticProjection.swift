@@ -7,6 +7,17 @@
 /// postsynaptic neuron), updated as each new drive arrives (`push`); `kernelSumCurrent` is the
 /// readable reference that sums the `mem` drives directly.
 public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
+    /// How the input is kept.
+    public enum Evaluation: Sendable {
+        /// Drives and filters, updated as each step's spikes arrive (`push`): for large presynaptic
+        /// populations, whose input is read every step.
+        case eventDriven
+        /// Only the presynaptic spike counts of the last `mem` steps; the input is computed directly,
+        /// M (Σ_k κ(k) S(t−k+1)), when it is read. For small presynaptic populations (the output
+        /// layer's feedback), whose input is read only in the averaging windows.
+        case onDemand
+    }
+    public let evaluation: Evaluation
     public let presynapticCount: Int
     public let postsynapticCount: Int
     public let memory: Int
@@ -34,9 +45,26 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     private var spikesInMemory = 0
     private let filter: PSPFilter<Scalar>
     private let kernel: [Scalar]
+    /// On demand: the spike count of each presynaptic neuron in each slot (a row of
+    /// `countStride(presynaptic)` per slot), and the newest slot.
+    private var slotCounts: [Scalar] = []
+    private var newestSlot = 0
+    /// On demand: ψ_j ≠ 0 and their neurons j (`refreshPresynapticPotentials`), and whether they
+    /// are those of the newest counts.
+    private var activePSP: [Scalar] = []
+    private var activePresynaptic: [Int] = []
+    private var activeCount = 0
+    private var presynapticPotentialsAreFresh = false
 
-    public init(presynaptic: Int, postsynaptic: Int, memory: Int, neuron: NeuronParameters = NeuronParameters()) {
+    public init(presynaptic: Int, postsynaptic: Int, memory: Int, neuron: NeuronParameters = NeuronParameters(),
+                evaluation: Evaluation = .eventDriven) {
         precondition(memory == neuron.kernelMemory, "the projection's memory must be the kernel's")
+        self.evaluation = evaluation
+        if evaluation == .onDemand {
+            slotCounts = [Scalar](repeating: 0, count: memory * Self.countStride(presynaptic))
+            activePSP = [Scalar](repeating: 0, count: Self.countStride(presynaptic))
+            activePresynaptic = [Int](repeating: 0, count: presynaptic)
+        }
         presynapticCount = presynaptic
         postsynapticCount = postsynaptic
         self.memory = memory
@@ -76,6 +104,11 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         let dStart = driveStart
         let (n, stride, memory) = (blockedCount, self.stride, self.memory)
         precondition(history.memory == memory)
+        if evaluation == .onDemand {
+            for slot in 0..<memory { countSpikes(history.slots[slot], slot: slot) }
+            newestSlot = history.head
+            return
+        }
         for slot in 0..<memory { ingest(history.slots[slot], slot: slot) }
         slotSpikes = history.slots.map(\.count)
         spikesInMemory = slotSpikes.reduce(0, +)
@@ -112,6 +145,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                 }
             }
         }
+        if evaluation == .onDemand { return }  // the input is computed from M when read
         var fastChange: Scalar = 0, slowChange: Scalar = 0
         drive.withUnsafeMutableBufferPointer { d in
             x.withUnsafeBufferPointer { xp in
@@ -169,11 +203,14 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
 
     /// `push` reading the spikes in place (the step loop's path: no array is retained).
     mutating func push(_ spikes: UnsafeBufferPointer<Int32>, slot: Int) {
+        if evaluation == .onDemand {
+            countSpikes(spikes, slot: slot)
+            newestSlot = slot
+            return
+        }
         let (tStart, dStart) = (transposedStart, driveStart)
         let (n, stride) = (blockedCount, self.stride)
-        // The filter's constants only (copying `filter` would retain its array).
-        let (fastDecay, fastTail, slowDecay, fastIntoSlow, slowTail) =
-            (filter.fastDecay, filter.fastTail, filter.slowDecay, filter.fastIntoSlow, filter.slowTail)
+        let constants = filterConstants
         spikesInMemory += spikes.count - slotSpikes[slot]
         slotSpikes[slot] = spikes.count
         if spikesInMemory == 0 {
@@ -192,8 +229,8 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                             let (fast, slow) = (h.baseAddress!, p.baseAddress!)
                             /// The filters of one block of neurons, given their D(t) and D(t − mem).
                             @inline(__always) func update(_ start: Int, _ arriving: Block, _ leaving: Block) {
-                                let hNew = fastDecay * loadBlock(fast + start) + arriving - fastTail * leaving
-                                let pNew = slowDecay * loadBlock(slow + start) + fastIntoSlow * hNew - slowTail * leaving
+                                let (hNew, pNew) = Self.filterStep(loadBlock(fast + start), loadBlock(slow + start), arriving, leaving,
+                                                                   constants)
                                 storeBlock(hNew, fast + start)
                                 storeBlock(pNew, slow + start)
                                 storeBlock(arriving, stored + start)
@@ -248,6 +285,24 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         current(base: base, into: &result)
     }
 
+    /// The filter's constants (copying `filter` itself would retain its array).
+    private var filterConstants: FilterConstants {
+        (filter.fastDecay, filter.fastTail, filter.slowDecay, filter.fastIntoSlow, filter.slowTail)
+    }
+    typealias FilterConstants = (fastDecay: Scalar, fastTail: Scalar, slowDecay: Scalar, fastIntoSlow: Scalar, slowTail: Scalar)
+
+    /// One step of the two filters (PSPFilter) for a block of neurons, given their D(t) (arriving)
+    /// and D(t − mem) (leaving), in fused multiply-adds:
+    ///
+    ///   H ← b H + D(t) − b^mem D(t − mem)
+    ///   P ← a P + c(a − b) H − c a (a^mem − b^mem) D(t − mem)
+    @inline(__always)
+    static func filterStep(_ h: Block, _ p: Block, _ arriving: Block, _ leaving: Block, _ c: FilterConstants) -> (Block, Block) {
+        let hNew = arriving.addingProduct(c.fastDecay, h).addingProduct(-c.fastTail, leaving)
+        let pNew = (c.fastIntoSlow * hNew).addingProduct(c.slowDecay, p).addingProduct(-c.slowTail, leaving)
+        return (hNew, pNew)
+    }
+
     /// The index of the first element of `buffer` that lies on a 64-byte boundary.
     private static func cacheLineStart(_ buffer: UnsafeBufferPointer<Scalar>) -> Int {
         let address = Int(bitPattern: buffer.baseAddress!)
@@ -267,21 +322,148 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
 
     /// Calls `body` with P(t) = M s(t) (without the base) of the real neurons.
     func withSynapticInput<Result>(_ body: (UnsafeBufferPointer<Scalar>) -> Result) -> Result {
-        synapticInput.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<postsynapticCount])) }
+        precondition(evaluation == .eventDriven, "an on-demand projection keeps no input")
+        return synapticInput.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<postsynapticCount])) }
+    }
+
+    /// result = bases[layer] + P(t) (the step loop's path: inside a method, the projection is read
+    /// in place; a caller's closure would copy it).
+    func current(bases: [[Scalar]], layer: Int, into result: inout [Scalar]) {
+        bases[layer].withUnsafeBufferPointer { b in
+            result.withUnsafeMutableBufferPointer { r in current(base: b, into: r) }
+        }
     }
 
     /// `current` on buffers (the step loop's path).
     func current(base: UnsafeBufferPointer<Scalar>, into result: UnsafeMutableBufferPointer<Scalar>) {
         let n = postsynapticCount
         precondition(base.count >= n && result.count >= n)
-        synapticInput.withUnsafeBufferPointer { p in
+        if evaluation == .onDemand {
+            onDemandCurrent(base: base, into: result)
+            return
+        }
+        withSynapticInput { p in
             for i in 0..<n { result[i] = p[i] + base[i] }
+        }
+    }
+
+    /// On demand: ψ_j = Σ_k κ(k) S_j(t−k+1) from the counts of the last `mem` steps, kept for the
+    /// presynaptic neurons where it is not zero (`onDemandCurrent` reads them). The step loop
+    /// calls this before it reads the input; `current` computes ψ itself when it is stale.
+    public mutating func refreshPresynapticPotentials() {
+        guard evaluation == .onDemand, !presynapticPotentialsAreFresh else { return }
+        let (pre, memory, newest) = (presynapticCount, self.memory, newestSlot)
+        activeCount = kernel.withUnsafeBufferPointer { kappa in
+            slotCounts.withUnsafeBufferPointer { counts in
+                activePSP.withUnsafeMutableBufferPointer { psp in
+                    activePresynaptic.withUnsafeMutableBufferPointer { active in
+                        Self.presynapticPotentials(counts: counts.baseAddress!, kernel: kappa, presynaptic: pre, memory: memory,
+                                                   newest: newest, into: psp.baseAddress!, active: active.baseAddress!)
+                    }
+                }
+            }
+        }
+        presynapticPotentialsAreFresh = true
+    }
+
+    /// ψ_j ≠ 0 into psp[0..<k] and their j into active[0..<k]; returns k. Counts are rows of
+    /// `countStride` (whole blocks) per slot; psp holds `countStride` values.
+    private static func presynapticPotentials(counts: UnsafePointer<Scalar>, kernel: UnsafeBufferPointer<Scalar>, presynaptic pre: Int,
+                                              memory: Int, newest: Int, into psp: UnsafeMutablePointer<Scalar>,
+                                              active: UnsafeMutablePointer<Int>) -> Int {
+        let (rowStride, width) = (countStride(pre), Block.scalarCount)
+        var start = 0
+        while start < rowStride {
+            var sum = Block()
+            var slot = newest
+            for k in 0..<memory {
+                sum = sum.addingProduct(kernel[k], loadBlock(counts + (slot &* rowStride &+ start)))
+                slot = slot == 0 ? memory - 1 : slot - 1
+            }
+            storeBlock(sum, psp + start)
+            start += width
+        }
+        var count = 0
+        for j in 0..<pre {
+            psp[count] = psp[j]
+            active[count] = j
+            count &+= (psp[j] != 0).asInteger
+        }
+        return count
+    }
+
+    /// On demand: base + Σ_j ψ_j M[:, j] over the neurons with ψ_j ≠ 0, 16 postsynaptic neurons at a time.
+    private func onDemandCurrent(base: UnsafeBufferPointer<Scalar>, into result: UnsafeMutableBufferPointer<Scalar>) {
+        let (n, pre, stride, tStart) = (postsynapticCount, presynapticCount, self.stride, transposedStart)
+        transposed.withUnsafeBufferPointer { t in
+            let columns = t.baseAddress! + tStart
+            if presynapticPotentialsAreFresh {
+                activePresynaptic.withUnsafeBufferPointer { active in
+                    activePSP.withUnsafeBufferPointer { psp in
+                        Self.addColumns(columns, stride: stride, count: n, weights: psp.baseAddress!, indices: active.baseAddress!,
+                                        activeCount: activeCount, base: base.baseAddress!, into: result.baseAddress!)
+                    }
+                }
+            } else {  // (not the step loop's path)
+                var (psp, active) = ([Scalar](repeating: 0, count: Self.countStride(pre)), [Int](repeating: 0, count: pre))
+                let count = kernel.withUnsafeBufferPointer { kappa in
+                    Self.presynapticPotentials(counts: slotCounts, kernel: kappa, presynaptic: pre, memory: memory, newest: newestSlot,
+                                               into: &psp, active: &active)
+                }
+                Self.addColumns(columns, stride: stride, count: n, weights: psp, indices: active, activeCount: count,
+                                base: base.baseAddress!, into: result.baseAddress!)
+            }
+        }
+    }
+
+    /// result = base + Σ_a weights[a] · column(indices[a]), 16 neurons at a time.
+    private static func addColumns(_ columns: UnsafePointer<Scalar>, stride: Int, count n: Int, weights: UnsafePointer<Scalar>,
+                                   indices: UnsafePointer<Int>, activeCount: Int, base b: UnsafePointer<Scalar>,
+                                   into r: UnsafeMutablePointer<Scalar>) {
+        let width = Block.scalarCount
+        var start = 0
+        while start + width <= n {
+            var sum = loadBlock(b + start)
+            for a in 0..<activeCount { sum = sum.addingProduct(weights[a], loadBlock(columns + (indices[a] &* stride &+ start))) }
+            storeBlock(sum, r + start)
+            start += width
+        }
+        for i in start..<n {
+            var sum = b[i]
+            for a in 0..<activeCount { sum = sum.addingProduct(weights[a], columns[indices[a] &* stride &+ i]) }
+            r[i] = sum
+        }
+    }
+
+    /// On demand: the length of a slot's row of counts, whole blocks (the padding stays zero).
+    static func countStride(_ presynaptic: Int) -> Int { (presynaptic + Block.scalarCount - 1) / Block.scalarCount * Block.scalarCount }
+
+    /// On demand: the counts of `slot` are those of `spikes`.
+    private mutating func countSpikes<Spikes: Sequence<Int32>>(_ spikes: Spikes, slot: Int) {
+        presynapticPotentialsAreFresh = false
+        let (pre, start) = (presynapticCount, slot * Self.countStride(presynapticCount))
+        slotCounts.withUnsafeMutableBufferPointer { counts in
+            for j in 0..<pre { counts[start + j] = 0 }
+            for j in spikes { counts[start + Int(j)] += 1 }
         }
     }
 
     /// The reference for `current`: base + Σ_{k=1…mem} κ(k) D(newest − k + 1), summed directly
     /// from the cached drives, newest = `history.head`.
     public func kernelSumCurrent(history: SpikeHistory, base: [Scalar], into result: inout [Scalar]) {
+        if evaluation == .onDemand {  // no drives are kept: κ(k) M[:, j] for each spike j of each slot
+            let (n, stride, tStart) = (postsynapticCount, self.stride, transposedStart)
+            transposed.withUnsafeBufferPointer { t in
+                for i in 0..<n { result[i] = base[i] }
+                for k in 0..<memory {
+                    for j in history.slots[history.slot(lag: k)] {
+                        let column = t.baseAddress! + tStart + Int(j) * stride
+                        for i in 0..<n { result[i] += kernel[k] * column[i] }
+                    }
+                }
+            }
+            return
+        }
         let dStart = driveStart
         let n = postsynapticCount
         drive.withUnsafeBufferPointer { d in
