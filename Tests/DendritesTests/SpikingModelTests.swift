@@ -540,13 +540,22 @@ struct SpikingNetworkTests {
 
 @Suite("Learning on real MNIST (spiking mode)")
 struct SpikingLearningTests {
-    /// Issue 3 asks for < 20% here; the faithful model reaches about 28–31% after 5,000 images
-    /// (and 10.8% after one epoch, as the authors' code does). See Results/README.md.
-    @Test("spiking 784-500-10 learns from 5,000 images (float32)")
+    final class EpochErrors: TrainingObserver {
+        var testErrors: [Double] = []
+        func didFinishEpoch<Scalar>(_ summary: EpochSummary, weights: NetworkWeights<Scalar>) throws {
+            testErrors.append(summary.testError)
+        }
+    }
+
+    /// Issue 3: trained on 5,000 images, < 20% test error on 1,000 test images. One pass over them
+    /// gives about 24–32% (the faithful model needs about 6,000 images for 20%; see
+    /// Results/README.md); four passes over the same 5,000 images give 14–18% (seeds 1–5).
+    @Test("spiking 784-500-10 trained on 5,000 images: < 40% after one pass, < 20% after four (float32)")
     func oneHiddenLayerLearns() throws {
         let configuration = NetworkConfiguration(hiddenSizes: [500])
         var options = TrainingOptions(learningRates: [0.21, 0.21])
         options.imagesPerEpoch = 5000
+        options.epochs = 4
         options.shuffle = false
         options.quickTestInterval = 0
         options.fullTestImages = 1000
@@ -556,9 +565,11 @@ struct SpikingLearningTests {
                               dynamics: SpikingDynamics<Float>(configuration: configuration),
                               evaluator: SpikingEvaluator<Float>(configuration: configuration), generator: generator)
         let before = trainer.testError(on: MNISTData.dataset.test, indices: Array(0..<1000), seed: 7)
-        try trainer.run(dataset: MNISTData.dataset, observers: [])
-        let after = trainer.testError(on: MNISTData.dataset.test, indices: Array(0..<1000), seed: 7)
+        let epochs = EpochErrors()
+        try trainer.run(dataset: MNISTData.dataset, observers: [epochs])
         #expect(before > 70)
-        #expect(after < 40)
+        #expect(epochs.testErrors.count == 4)
+        #expect(epochs.testErrors[0] < 40, "one pass over the 5,000 images")
+        #expect(epochs.testErrors[3] < 20, "four passes over the same 5,000 images")
     }
 }
