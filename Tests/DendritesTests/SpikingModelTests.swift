@@ -34,6 +34,14 @@ struct SpikingEquationTests {
         let coupled = SomaticDynamics<Double>(p)
         #expect(coupled.hiddenStep(somatic: 0, basal: 1, apical: 3) == 0.6 * 1 + 0.05 * 3)
         #expect(soma.hiddenStep(somatic: 0, basal: 1, apical: 3) == 0.6 * 1)
+        // The step without apical coupling (used when g_A = 0) is the same update, to the bit.
+        var generator = Xoshiro256(seed: 3)
+        for _ in 0..<1000 {
+            let (c, b, a) = (generator.uniform(-3, 3), generator.uniform(-3, 3), generator.uniform(-3, 3))
+            #expect(soma.hiddenStep(somatic: c, basal: b) == soma.hiddenStep(somatic: c, basal: b, apical: a))
+            let single = SomaticDynamics<Float>(NeuronParameters())
+            #expect(single.hiddenStep(somatic: Float(c), basal: Float(b)) == single.hiddenStep(somatic: Float(c), basal: Float(b), apical: Float(a)))
+        }
     }
 
     @Test("a spike's window weight: Σ_t s(t) over the window equals Σ_u w(u) S(u)", arguments: [(60, 20), (20, 20), (25, 20), (50, 3)])

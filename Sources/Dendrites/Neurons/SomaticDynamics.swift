@@ -33,6 +33,12 @@ public struct SomaticDynamics<Scalar: DendriteScalar>: Sendable {
         C + timeStep * (-leak * C + basal * (B - C) + apical * (A - C))
     }
 
+    /// Hidden soma without apical coupling (g_A = 0, the paper's setting): C ← C + dt·( −g_L C + g_B (B − C) )
+    @inlinable
+    public func hiddenStep(somatic C: Scalar, basal B: Scalar) -> Scalar {
+        C + timeStep * (-leak * C + basal * (B - C))
+    }
+
     /// Output soma: C ← C + dt·( −g_L C + g_D (B − C) + I ), with the teaching current
     /// I = g_E (E_E − C) + g_I (E_I − C) (zero in the forward phase).
     @inlinable

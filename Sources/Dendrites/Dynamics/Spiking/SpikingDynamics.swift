@@ -312,9 +312,16 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 somatic.withUnsafeMutableBufferPointer { c in
                     basal.withUnsafeMutableBufferPointer { b in
                         apical.withUnsafeBufferPointer { a in
-                            for i in 0..<n {
-                                b[i] = p[i] + w[i]
-                                c[i] = soma.hiddenStep(somatic: c[i], basal: b[i], apical: a[i])
+                            if soma.apical == 0 {  // (A is then not even read)
+                                for i in 0..<n {
+                                    b[i] = p[i] + w[i]
+                                    c[i] = soma.hiddenStep(somatic: c[i], basal: b[i])
+                                }
+                            } else {
+                                for i in 0..<n {
+                                    b[i] = p[i] + w[i]
+                                    c[i] = soma.hiddenStep(somatic: c[i], basal: b[i], apical: a[i])
+                                }
                             }
                         }
                     }
