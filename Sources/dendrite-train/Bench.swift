@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Precisions to measure in spiking mode.")
     var precision: [Precision] = [.float64]
 
-    @Option(help: "Spike samplers to measure in spiking mode: 'thinning' and/or 'per-neuron'.")
+    @Option(help: "Spike samplers to measure in spiking mode: any of 'thinning', 'vectorized' and 'per-neuron'.")
     var spikeSampler: [SpikeSampler] = [.thinning]
 
     @Option(help: "Timed training images per measurement (spiking; rate mode uses 20× as many).")

@@ -52,7 +52,7 @@ struct Train: ParsableCommand {
     @Option(help: "Test averaging window: the last this many steps of a test.")
     var testAveragingWindow = 220
 
-    @Option(help: "How spike counts are drawn: 'thinning' (fast) or 'per-neuron' (the reference).")
+    @Option(help: "How spike counts are drawn: 'thinning' (the fastest), 'vectorized' (one uniform per neuron, in SIMD lanes) or 'per-neuron' (the reference).")
     var spikeSampler: SpikeSampler = .thinning
 
     // MARK: Feedback variants

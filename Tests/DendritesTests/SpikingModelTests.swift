@@ -205,10 +205,10 @@ struct SpikingEquationTests {
         #expect(abs(variance / lambda - 1) < 0.03)
     }
 
-    @Test("thinned spike counts are Poisson with mean λ_max σ(C)", arguments: [SpikeSampler.thinning, .perNeuron])
+    @Test("spike counts of every sampler are Poisson with mean λ_max σ(C)", arguments: [SpikeSampler.thinning, .vectorized, .perNeuron])
     func thinnedCounts(sampler: SpikeSampler) {
         thinnedCounts(Double.self, sampler: sampler)
-        if sampler == .thinning { thinnedCounts(Float.self, sampler: sampler) }
+        if sampler != .perNeuron { thinnedCounts(Float.self, sampler: sampler) }
     }
 
     func thinnedCounts<Scalar: DendriteScalar>(_: Scalar.Type, sampler: SpikeSampler) {
@@ -216,6 +216,7 @@ struct SpikingEquationTests {
         var generator = Xoshiro256(seed: 14)
         var streams = UniformStreams(seededFrom: &generator)
         var buffers = ThinningBuffers<Scalar>(capacity: somatic.count)
+        var vectorized = VectorizedBuffers<Scalar>(capacity: somatic.count)
         let steps = 200_000
         var counts = [[Double]](repeating: [Double](repeating: 0, count: steps), count: somatic.count)
         var history = SpikeHistory(memory: 1)
@@ -223,6 +224,8 @@ struct SpikingEquationTests {
             history.advance()
             switch sampler {
             case .thinning: SpikeGeneration.thinned(somatic: somatic, maximumRate: 0.2, streams: &streams, buffers: &buffers, into: &history)
+            case .vectorized:
+                SpikeGeneration.vectorized(somatic: somatic, maximumRate: 0.2, streams: &streams, buffers: &vectorized, into: &history)
             case .perNeuron: SpikeGeneration.perNeuron(somatic: somatic, maximumRate: 0.2, generator: &generator, into: &history)
             }
             for j in history.slots[history.head] { counts[Int(j)][t] += 1 }
@@ -264,7 +267,7 @@ struct SpikingEquationTests {
         }
     }
 
-    @Test("thinned input spikes are Poisson with mean λ_max p_j, recorded as the pixel", arguments: [false, true])
+    @Test("thinned and vectorized input spikes are Poisson with mean λ_max p_j, recorded as the pixel", arguments: [false, true])
     func thinnedInputCounts(float: Bool) {
         if float { thinnedInputCounts(Float.self) } else { thinnedInputCounts(Double.self) }
     }
@@ -276,22 +279,32 @@ struct SpikingEquationTests {
         var streams = UniformStreams(seededFrom: &generator)
         var buffers = ThinningBuffers<Scalar>(capacity: 784)
         for k in pixels.indices { buffers.labels[k] = pixels[k]; buffers.inverseAcceptance[k] = 1 / probabilities[k] }
+        var vectorized = VectorizedBuffers<Scalar>(capacity: 784)
+        vectorized.setInput(pixels: pixels, probabilities: probabilities.map(Double.init), maximumRate: 0.2)
         let steps = 200_000
         var counts = [Int32: [Double]]()
         for p in pixels { counts[p] = [Double](repeating: 0, count: steps) }
         var history = SpikeHistory(memory: 1)
         for t in 0..<steps {
             history.advance()
-            SpikeGeneration.thinned(count: pixels.count, maximumRate: 0.2, streams: &streams, buffers: &buffers, into: &history)
+            // Every other step from the vectorized per-neuron sampler: both must give Poisson counts.
+            if t % 2 == 0 {
+                SpikeGeneration.thinned(count: pixels.count, maximumRate: 0.2, streams: &streams, buffers: &buffers, into: &history)
+            } else {
+                SpikeGeneration.vectorizedInput(count: pixels.count, streams: &streams, buffers: &vectorized, into: &history)
+            }
             for j in history.slots[history.head] { counts[j]![t] += 1 }
         }
         for k in pixels.indices {
-            let lambda = 0.2 * Double(probabilities[k])
-            let c = counts[pixels[k]]!
-            let mean = c.reduce(0, +) / Double(steps)
-            let variance = c.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(steps - 1)
-            #expect(abs(mean - lambda) < 5 * (lambda / Double(steps)).squareRoot(), "pixel \(pixels[k])")
-            #expect(abs(variance / lambda - 1) < 0.06, "pixel \(pixels[k])")
+            for (name, parity) in [("thinned", 0), ("vectorized", 1)] {
+                let lambda = 0.2 * Double(probabilities[k])
+                let c = stride(from: parity, to: steps, by: 2).map { counts[pixels[k]]![$0] }
+                let n = Double(c.count)
+                let mean = c.reduce(0, +) / n
+                let variance = c.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1)
+                #expect(abs(mean - lambda) < 5 * (lambda / n).squareRoot(), "\(name): pixel \(pixels[k])")
+                #expect(abs(variance / lambda - 1) < max(0.06, 5 * ((1 / lambda + 2) / n).squareRoot()), "\(name): pixel \(pixels[k])")
+            }
         }
     }
 

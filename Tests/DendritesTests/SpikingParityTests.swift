@@ -71,10 +71,11 @@ struct SpikingParityTests {
         #expect(abs(c.ourError - c.theirError) < 0.05)
     }
 
-    @Test("the per-neuron reference sampler agrees the same way")
-    func perNeuronSampler() throws {
-        let c = try Self.compare(Double.self, sampler: .perNeuron)
-        print("spiking parity per-neuron sampler:", c)
+    @Test("the per-neuron reference sampler and the vectorized per-neuron sampler agree the same way",
+          arguments: [SpikeSampler.perNeuron, .vectorized])
+    func perNeuronSampler(sampler: SpikeSampler) throws {
+        let c = try Self.compare(Double.self, sampler: sampler)
+        print("spiking parity \(sampler.rawValue) sampler:", c)
         #expect(c.ourDeviation < 1.15 * c.theirDeviation)
         #expect(c.ourDeviation > 0.8 * c.theirDeviation)
     }

@@ -109,6 +109,102 @@ public enum SpikeGeneration {
         thinned(count: n, maximumRate: maximumRate, streams: &streams, buffers: &buffers, into: &history)
     }
 
+    /// The other road of issue 3: every neuron's count from one uniform u_i, vectorized. With
+    /// λ_i = λ_max σ(C_i) (or λ_max p_i for the input, `noSpike` given), K_i = 0 if u_i < e^{−λ_i}
+    /// (a branch-free test, 32 neurons at a time, with the polynomial exp); the rare neurons that
+    /// spike continue the inversion, K_i = the least k with u_i < Σ_{j≤k} e^{−λ_i} λ_i^j / j!.
+    /// Exact in distribution (to the rounding of the CDF).
+    public static func vectorized<Scalar: DendriteScalar>(
+        somatic: [Scalar], maximumRate: Double, streams: inout UniformStreams,
+        buffers: inout VectorizedBuffers<Scalar>, into history: inout SpikeHistory
+    ) {
+        let n = somatic.count
+        precondition(n <= buffers.capacity)
+        guard n > 0 else { return }
+        let rate = Scalar(maximumRate)
+        buffers.rates.withUnsafeMutableBufferPointer { rates in
+            buffers.noSpike.withUnsafeMutableBufferPointer { noSpike in
+                somatic.withUnsafeBufferPointer { c in
+                    let (lambda, p0, v) = (rates.baseAddress!, noSpike.baseAddress!, c.baseAddress!)
+                    // λ = λ_max / (1 + e^{−C}) and e^{−λ}, 32 neurons at a time (padding: C = 0).
+                    let groups = (n + 31) / 32 * 32
+                    var start = 0
+                    while start < groups {
+                        let end = min(start + 32, n)
+                        for i in start..<(start + 32) { lambda[i] = i < end ? v[i] : 0 }
+                        for i in start..<(start + 32) { lambda[i] = rate / (1 + Scalar.polynomialExp(-lambda[i])) }
+                        for i in start..<(start + 32) { p0[i] = Scalar.polynomialExp(-lambda[i]) }
+                        start += 32
+                    }
+                }
+            }
+        }
+        countsByInversion(neurons: n, streams: &streams, buffers: &buffers, labels: nil, into: &history)
+    }
+
+    /// `vectorized` for the input: λ_j = λ_max p_j and e^{−λ_j} are fixed for the image and set in
+    /// `buffers.rates` and `buffers.noSpike` (`VectorizedBuffers.setInput`); spikes are labelled
+    /// with their pixels.
+    public static func vectorizedInput<Scalar: DendriteScalar>(
+        count n: Int, streams: inout UniformStreams, buffers: inout VectorizedBuffers<Scalar>, into history: inout SpikeHistory
+    ) {
+        precondition(n <= buffers.capacity)
+        guard n > 0 else { return }
+        countsByInversion(neurons: n, streams: &streams, buffers: &buffers, labels: buffers.labels, into: &history)
+    }
+
+    /// One uniform per neuron; K = 0 where u < e^{−λ}, found without branches; the inversion goes on
+    /// only for the others.
+    private static func countsByInversion<Scalar: DendriteScalar>(
+        neurons n: Int, streams: inout UniformStreams, buffers: inout VectorizedBuffers<Scalar>, labels: [Int32]?,
+        into history: inout SpikeHistory
+    ) {
+        let spiking: Int = buffers.uniforms.withUnsafeMutableBufferPointer { uniforms in
+            buffers.spiking.withUnsafeMutableBufferPointer { spikingBuffer in
+                buffers.noSpike.withUnsafeBufferPointer { noSpike in
+                    let (u, out, p0) = (uniforms.baseAddress!, spikingBuffer.baseAddress!, noSpike.baseAddress!)
+                    streams.fill(u, count: n)
+                    var count = 0
+                    for i in 0..<n {
+                        out[count] = Int32(truncatingIfNeeded: i)
+                        count &+= (u[i] >= p0[i]).asInteger
+                    }
+                    return count
+                }
+            }
+        }
+        // Each of these spikes at least once; the few with K ≥ 2 get their further spikes after.
+        var extra: [Int32] = []
+        swap(&extra, &buffers.extra)
+        extra.removeAll(keepingCapacity: true)
+        buffers.spiking.withUnsafeMutableBufferPointer { spikingBuffer in
+            buffers.uniforms.withUnsafeBufferPointer { u in
+                buffers.rates.withUnsafeBufferPointer { rates in
+                    buffers.noSpike.withUnsafeBufferPointer { noSpike in
+                        for k in 0..<spiking {
+                            let i = Int(spikingBuffer[k])
+                            let lambda = rates[i]
+                            var probability = noSpike[i] * lambda
+                            var cumulative = noSpike[i] + probability
+                            var spikes = 1
+                            while u[i] >= cumulative && probability > 0 {  // u ≥ P(K ≤ spikes)
+                                spikes += 1
+                                probability *= lambda / Scalar(spikes)
+                                cumulative += probability
+                            }
+                            let label = labels?[i] ?? Int32(truncatingIfNeeded: i)
+                            spikingBuffer[k] = label
+                            for _ in 1..<spikes { extra.append(label) }
+                        }
+                    }
+                }
+            }
+        }
+        buffers.spiking.withUnsafeBufferPointer { history.record(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<spiking])) }
+        extra.withUnsafeBufferPointer { history.record(contentsOf: $0) }
+        swap(&extra, &buffers.extra)
+    }
+
     /// The reference: a Poisson draw with mean λ_max σ(C_i) for every neuron.
     public static func perNeuron<Scalar: DendriteScalar>(
         somatic: [Scalar], maximumRate: Double, generator: inout Xoshiro256, into history: inout SpikeHistory
@@ -241,5 +337,42 @@ public struct ThinningBuffers<Scalar: DendriteScalar>: Sendable {
         // `thinned(somatic:)` works in groups of 32 candidates.
         let groups = (table.largest + 31) / 32 * 32
         if candidateTests.count < groups { candidateTests = [Scalar](repeating: 0, count: groups) }
+    }
+}
+
+/// The working memory of `SpikeGeneration.vectorized` for populations of up to `capacity` neurons.
+public struct VectorizedBuffers<Scalar: DendriteScalar>: Sendable {
+    public let capacity: Int
+    /// λ_i and e^{−λ_i} of each neuron (padded to whole groups of 32).
+    var rates: [Scalar]
+    var noSpike: [Scalar]
+    var uniforms: [Scalar]
+    /// The neurons with u_i ≥ e^{−λ_i}.
+    var spiking: [Int32]
+    /// The input's pixels (`setInput`).
+    var labels: [Int32] = []
+    /// The second and further spikes of a step (rare at λ ≤ 0.2).
+    var extra: [Int32] = []
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        let padded = max((capacity + 31) / 32 * 32, UniformStreams.paddedCount(capacity))
+        rates = [Scalar](repeating: 0, count: padded)
+        noSpike = [Scalar](repeating: 1, count: padded)
+        uniforms = [Scalar](repeating: 0, count: padded)
+        spiking = [Int32](repeating: 0, count: padded)
+        labels = [Int32](repeating: 0, count: capacity)
+        extra.reserveCapacity(64)
+    }
+
+    /// The input's rates for an image: λ_j = λ_max p_j of the non-zero pixels, and e^{−λ_j}.
+    public mutating func setInput(pixels: [Int32], probabilities: [Double], maximumRate: Double) {
+        precondition(pixels.count <= capacity && pixels.count == probabilities.count)
+        for k in pixels.indices {
+            labels[k] = pixels[k]
+            let lambda = maximumRate * probabilities[k]
+            rates[k] = Scalar(lambda)
+            noSpike[k] = Scalar(Double.exp(-lambda))
+        }
     }
 }

@@ -40,6 +40,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private var streams: UniformStreams
     private var inputSampler: ThinningBuffers<Scalar>
     private var layerSamplers: [ThinningBuffers<Scalar>]
+    // The vectorized per-neuron sampler's working memory (`SpikeSampler.vectorized`).
+    private var vectorizedInput: VectorizedBuffers<Scalar>
+    private var vectorizedLayers: [VectorizedBuffers<Scalar>]
 
     // Sums over the averaging window of the current phase.
     private var somaticSum: [[Scalar]]
@@ -98,6 +101,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         streams = UniformStreams(seededFrom: &unseeded)
         inputSampler = ThinningBuffers(capacity: configuration.inputSize)
         layerSamplers = sizes.map { ThinningBuffers(capacity: $0) }
+        let vectorized = options.sampler == .vectorized
+        vectorizedInput = VectorizedBuffers(capacity: vectorized ? configuration.inputSize : 0)
+        vectorizedLayers = sizes.map { VectorizedBuffers(capacity: vectorized ? $0 : 0) }
     }
 
     /// The layer whose spikes reach hidden layer l's apical dendrites.
@@ -213,6 +219,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             inputSampler.labels[k] = inputPixels[k]
             inputSampler.inverseAcceptance[k] = Scalar(1 / inputProbabilities[k])
         }
+        if options.sampler == .vectorized {
+            vectorizedInput.setInput(pixels: inputPixels, probabilities: inputProbabilities, maximumRate: maximumRate)
+        }
     }
 
     // MARK: One time step
@@ -235,6 +244,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         case .thinning:
             SpikeGeneration.thinned(count: inputPixels.count, maximumRate: maximumRate, streams: &streams,
                                     buffers: &inputSampler, into: &inputHistory)
+        case .vectorized:
+            SpikeGeneration.vectorizedInput(count: inputPixels.count, streams: &streams, buffers: &vectorizedInput, into: &inputHistory)
         case .perNeuron:
             SpikeGeneration.perNeuronInput(pixels: inputPixels, probabilities: inputProbabilities, maximumRate: maximumRate,
                                            generator: &generator, into: &inputHistory)
@@ -278,6 +289,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             case .thinning:
                 Self.thinned(somatic: &somatic[m], maximumRate: maximumRate, streams: &streams,
                              buffers: &layerSamplers[m], into: &histories[m])
+            case .vectorized:
+                Self.vectorized(somatic: &somatic[m], maximumRate: maximumRate, streams: &streams,
+                                buffers: &vectorizedLayers[m], into: &histories[m])
             case .perNeuron:
                 SpikeGeneration.perNeuron(somatic: somatic[m], maximumRate: maximumRate, generator: &generator, into: &histories[m])
             }
@@ -361,6 +375,13 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         SpikeGeneration.thinned(somatic: somatic, maximumRate: maximumRate, streams: &streams, buffers: &buffers, into: &history)
     }
 
+    /// The layer's spikes of this step (`SpikeGeneration.vectorized`).
+    @inline(never)
+    private static func vectorized(somatic: inout [Scalar], maximumRate: Double, streams: inout UniformStreams,
+                                   buffers: inout VectorizedBuffers<Scalar>, into history: inout SpikeHistory) {
+        SpikeGeneration.vectorized(somatic: somatic, maximumRate: maximumRate, streams: &streams, buffers: &buffers, into: &history)
+    }
+
     /// sum += values
     @inline(__always)
     private static func add(_ values: inout [Scalar], to sum: inout [Scalar]) {
@@ -418,7 +439,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         // random plateau times, the 5 steps before the window), so it is computed only there.
         let apicalAlways = configuration.neuron.apicalConductance != 0
         let apicalFrom = trainingAverages ? length - window - (options.randomPlateauTimes ? 5 : 0) : length
-        if options.sampler == .thinning { streams = UniformStreams(seededFrom: &generator) }
+        if options.sampler != .perNeuron { streams = UniformStreams(seededFrom: &generator) }
         let presynapticAverages = trainingAverages && !target
         if presynapticAverages && length - window < kernel.count {
             // Spikes from before the phase still in memory reach a window that starts this early.

@@ -13,8 +13,9 @@ public struct SpikingOptions: Codable, Equatable, Sendable {
     /// A test shows each image for this many steps and averages over the last `testAveragingWindow`.
     public var testLength = 250
     public var testAveragingWindow = 220
-    /// How spike counts are drawn: `thinning` (fast, exact in distribution) or `perNeuron`
-    /// (a Poisson draw for every neuron every step; the reference).
+    /// How spike counts are drawn: `thinning` (fast, exact in distribution), `vectorized` (one
+    /// uniform per neuron, SIMD, exact in distribution) or `perNeuron` (a Poisson draw for every
+    /// neuron every step; the reference).
     public var sampler: SpikeSampler = .thinning
 
     public init() {}
@@ -32,7 +33,11 @@ public struct SpikingOptions: Codable, Equatable, Sendable {
 }
 
 public enum SpikeSampler: String, Codable, CaseIterable, Sendable {
+    /// Candidates at rate λ_max, each kept with probability σ(C) (`SpikeGeneration.thinned`).
     case thinning
+    /// Every neuron's count by inversion from one uniform, in SIMD lanes (`SpikeGeneration.vectorized`).
+    case vectorized
+    /// A scalar Poisson draw for every neuron (`SpikeGeneration.perNeuron`): the reference.
     case perNeuron = "per-neuron"
 }
 
