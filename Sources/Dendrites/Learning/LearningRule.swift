@@ -144,13 +144,25 @@ public struct LearningRule<Scalar: DendriteScalar> {
         } else {
             weights.forward[m].addOuterProduct(errors[m], averages.presynapticForward[m], scaledBy: step)
         }
-        for i in weights.bias[m].indices { weights.bias[m][i] += step * errors[m][i] }
+        errors[m].withUnsafeBufferPointer { e in
+            weights.bias[m].withUnsafeMutableBufferPointer { b in
+                for i in 0..<b.count { b[i] += step * e[i] }
+            }
+        }
     }
 
     private mutating func collectBottomUpdate(step: Scalar, inputs: [Scalar]) {
         let (n, k) = (errors[0].count, pendingBottomUpdates)
-        for i in 0..<n { pendingErrors[k * n + i] = step * errors[0][i] }
-        for j in inputs.indices { pendingInputs[k * inputs.count + j] = inputs[j] }
+        errors[0].withUnsafeBufferPointer { e in
+            pendingErrors.withUnsafeMutableBufferPointer { pending in
+                for i in 0..<n { pending[k * n + i] = step * e[i] }
+            }
+        }
+        inputs.withUnsafeBufferPointer { s in
+            pendingInputs.withUnsafeMutableBufferPointer { pending in
+                for j in 0..<s.count { pending[k * s.count + j] = s[j] }
+            }
+        }
         pendingBottomUpdates += 1
     }
 
