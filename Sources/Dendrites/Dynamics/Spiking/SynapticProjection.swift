@@ -6,6 +6,9 @@
 /// The κ-weighted sum itself is kept by the two recursive filters of `PSPFilter` (H and P per
 /// postsynaptic neuron), updated as each new drive arrives (`push`); `kernelSumCurrent` is the
 /// readable reference that sums the `mem` drives directly.
+///
+/// A projection from a small population (`Evaluation.onDemand`: the output layer's feedback)
+/// keeps only the spike counts of the last `mem` steps and computes its input directly when read.
 public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     /// How the input is kept.
     public enum Evaluation: Sendable {
