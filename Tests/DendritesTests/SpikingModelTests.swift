@@ -68,6 +68,15 @@ struct SpikingEquationTests {
         #expect(PSPKernel.windowWeight(spikeStep: start - 10, windowStart: start, windowEnd: end, kernel: kernel) == 0)
     }
 
+    /// A new step of `history`: each of `neurons` spikes with probability `rate`, a tenth of those twice.
+    static func randomSpikes(into history: inout SpikeHistory, neurons: Int, rate: Double, generator: inout Xoshiro256) {
+        history.advance()
+        for j in 0..<neurons where generator.uniform() < rate {
+            history.record(Int32(j))
+            if generator.uniform() < 0.1 { history.record(Int32(j)) }  // a count of 2
+        }
+    }
+
     @Test("event-driven synaptic input equals the direct dense computation", arguments: [5, 17, 37, 100])
     func eventDrivenMatchesDirect(post: Int) {
         var generator = Xoshiro256(seed: 4)
@@ -81,11 +90,7 @@ struct SpikingEquationTests {
         var fusedProjection = projection
         var result = [Double](repeating: 0, count: post), fused = result
         for step in 0..<40 {
-            history.advance()
-            for j in 0..<pre where generator.uniform() < ((20..<32).contains(step) ? 0 : 0.2) {  // 12 silent steps empty the memory
-                history.record(Int32(j))
-                if generator.uniform() < 0.1 { history.record(Int32(j)) }  // a count of 2
-            }
+            Self.randomSpikes(into: &history, neurons: pre, rate: (20..<32).contains(step) ? 0 : 0.2, generator: &generator)  // 12 silent steps empty the memory
             projection.push(history.slots[history.head], slot: history.head)
             projection.current(base: base, into: &result)
             // push and current in one pass give the same input.
@@ -115,11 +120,7 @@ struct SpikingEquationTests {
         projection.load(matrix, history: history)
         var stale = [Double](repeating: 0, count: post), fresh = stale
         for step in 0..<40 {
-            history.advance()
-            for j in 0..<pre where generator.uniform() < ((20..<32).contains(step) ? 0 : 0.3) {  // 12 silent steps
-                history.record(Int32(j))
-                if generator.uniform() < 0.1 { history.record(Int32(j)) }  // a count of 2
-            }
+            Self.randomSpikes(into: &history, neurons: pre, rate: (20..<32).contains(step) ? 0 : 0.3, generator: &generator)  // 12 silent steps
             projection.push(history.slots[history.head], slot: history.head)
             if step == 25 {
                 // A learning step in place, as the dynamics applies it, against the matrix it stands for.
@@ -304,6 +305,25 @@ struct SpikingEquationTests {
                 let variance = c.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1)
                 #expect(abs(mean - lambda) < 5 * (lambda / n).squareRoot(), "\(name): pixel \(pixels[k])")
                 #expect(abs(variance / lambda - 1) < max(0.06, 5 * ((1 / lambda + 2) / n).squareRoot()), "\(name): pixel \(pixels[k])")
+            }
+        }
+    }
+
+    @Test("the vectorized sampler's continued inversion gives the table's counts, and a finite tail at u → 1")
+    func poissonContinuation() {
+        var generator = Xoshiro256(seed: 23)
+        for lambda in [0.004, 0.05, 0.2, 3.0] {
+            let table = PoissonTable(mean: lambda)
+            let noSpike = exp(-lambda)
+            for _ in 0..<20_000 {
+                let u = noSpike + (1 - noSpike) * generator.uniform()  // u ≥ P(K = 0): the spiking neurons
+                #expect(SpikeGeneration.poissonCountAfterNone(uniform: u, mean: lambda, noSpike: noSpike) == table.draw(u), "λ \(lambda), u \(u)")
+            }
+            // The largest uniforms of either precision, and a P(K = 0) rounded to Float: a few spikes,
+            // not a count that runs on until the probabilities underflow.
+            for u in [1 - 0x1p-23, 1 - 0x1p-53, 1.0.nextDown] {
+                let count = SpikeGeneration.poissonCountAfterNone(uniform: u, mean: lambda, noSpike: Double(Float(noSpike)))
+                #expect(count >= 1 && count <= table.largest, "λ \(lambda), u \(u): \(count)")
             }
         }
     }

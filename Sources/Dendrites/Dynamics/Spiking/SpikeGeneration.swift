@@ -183,15 +183,8 @@ public enum SpikeGeneration {
                     buffers.noSpike.withUnsafeBufferPointer { noSpike in
                         for k in 0..<spiking {
                             let i = Int(spikingBuffer[k])
-                            let lambda = rates[i]
-                            var probability = noSpike[i] * lambda
-                            var cumulative = noSpike[i] + probability
-                            var spikes = 1
-                            while u[i] >= cumulative && probability > 0 {  // u ≥ P(K ≤ spikes)
-                                spikes += 1
-                                probability *= lambda / Scalar(spikes)
-                                cumulative += probability
-                            }
+                            let spikes = poissonCountAfterNone(uniform: Double(u[i]), mean: Double(rates[i]),
+                                                               noSpike: Double(noSpike[i]))
                             let label = labels?[i] ?? Int32(truncatingIfNeeded: i)
                             spikingBuffer[k] = label
                             for _ in 1..<spikes { extra.append(label) }
@@ -203,6 +196,25 @@ public enum SpikeGeneration {
         buffers.spiking.withUnsafeBufferPointer { history.record(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<spiking])) }
         extra.withUnsafeBufferPointer { history.record(contentsOf: $0) }
         swap(&extra, &buffers.extra)
+    }
+
+    /// The inversion of a Poisson(λ) count for a uniform u already known to satisfy u ≥ P(K = 0)
+    /// = `noSpike`: the least k ≥ 1 with u < P(K ≤ k). The CDF is summed in Double and the scan
+    /// stops where it can no longer grow, so a u above the rounded CDF's limit gives a tail count,
+    /// not a run to underflow.
+    @inline(__always)
+    public static func poissonCountAfterNone(uniform u: Double, mean lambda: Double, noSpike: Double) -> Int {
+        var probability = noSpike * lambda
+        var cumulative = noSpike + probability
+        var count = 1
+        while u >= cumulative {  // u ≥ P(K ≤ count)
+            count += 1
+            probability *= lambda / Double(count)
+            let next = cumulative + probability
+            if next == cumulative { break }
+            cumulative = next
+        }
+        return count
     }
 
     /// The reference: a Poisson draw with mean λ_max σ(C_i) for every neuron.
