@@ -77,6 +77,40 @@ struct SpikingEquationTests {
         }
     }
 
+    @Test("The flat spike history keeps what a ring of lists keeps, through growth and clearing")
+    func spikeHistoryMatchesRingOfLists() {
+        var generator = Xoshiro256(seed: 12)
+        var history = SpikeHistory(memory: 4, expectedSpikesPerStep: 16)
+        var ring = [[Int32]](repeating: [], count: 4), head = 0
+        for step in 0..<60 {
+            history.advance()
+            head = (head + 1) % 4
+            ring[head] = []
+            // Up to 90 spikes: the room of 16 per slot grows in the middle of a slot, both ways.
+            let count = Int(generator.next() % (step < 30 ? 20 : 90))
+            let spikes = (0..<count).map { _ in Int32(generator.next() % 500) }
+            if step % 2 == 0 {
+                for j in spikes { history.record(j) }
+            } else {
+                spikes.withUnsafeBufferPointer { history.record(contentsOf: $0) }
+            }
+            ring[head] = spikes
+            #expect(history.head == head)
+            #expect(history.slots == ring, "step \(step)")
+            for lag in 0..<4 {
+                let slot = history.slot(lag: lag)
+                #expect(history.withSpikes(inSlot: slot) { Array($0) } == ring[(head - lag + 4) % 4])
+                #expect(history.count(inSlot: slot) == ring[slot].count)
+            }
+            if step == 45 {
+                history.clear()
+                ring = [[Int32]](repeating: [], count: 4)
+                #expect(history.slots == ring)
+            }
+        }
+        #expect(history.capacity >= 89)
+    }
+
     @Test("event-driven synaptic input equals the direct dense computation", arguments: [5, 17, 37, 100])
     func eventDrivenMatchesDirect(post: Int) {
         var generator = Xoshiro256(seed: 4)

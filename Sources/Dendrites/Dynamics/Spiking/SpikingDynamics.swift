@@ -349,7 +349,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private static func push(_ projection: inout SynapticProjection<Scalar>, newestOf history: inout SpikeHistory,
                              bias: [[Scalar]], layer: Int, into result: inout [Scalar]) {
         let head = history.head
-        history.slots[head].withUnsafeBufferPointer { projection.push($0, slot: head) }
+        history.withSpikes(inSlot: head) { projection.push($0, slot: head) }
         projection.current(bases: bias, layer: layer, into: &result)
     }
 
@@ -357,7 +357,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     @inline(never)
     private static func push(_ projection: inout SynapticProjection<Scalar>, newestOf history: inout SpikeHistory) {
         let head = history.head
-        history.slots[head].withUnsafeBufferPointer { projection.push($0, slot: head) }
+        history.withSpikes(inSlot: head) { projection.push($0, slot: head) }
     }
 
     /// A = Y s_fb(t−1) + c
@@ -412,7 +412,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         sum.withUnsafeMutableBufferPointer { s in
             for k in 0..<history.memory {
                 let weight = kernel[k]
-                for j in history.slots[history.slot(lag: k)] { s[Int(j)] += weight }
+                history.withSpikes(inSlot: history.slot(lag: k)) { spikes in
+                    for j in spikes { s[Int(j)] += weight }
+                }
             }
         }
     }
@@ -420,7 +422,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     /// sum_j += weight for each spike of the history's step `lag` steps before the newest.
     private static func addSpikes(of history: SpikeHistory, lag: Int = 0, weight: Scalar, into sum: inout [Scalar]) {
         sum.withUnsafeMutableBufferPointer { s in
-            for j in history.slots[history.slot(lag: lag)] { s[Int(j)] += weight }
+            history.withSpikes(inSlot: history.slot(lag: lag)) { spikes in
+                for j in spikes { s[Int(j)] += weight }
+            }
         }
     }
 

@@ -108,12 +108,12 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         let (n, stride, memory) = (blockedCount, self.stride, self.memory)
         precondition(history.memory == memory)
         if evaluation == .onDemand {
-            for slot in 0..<memory { countSpikes(history.slots[slot], slot: slot) }
+            for slot in 0..<memory { countSpikes(history.spikes(inSlot: slot), slot: slot) }
             newestSlot = history.head
             return
         }
-        for slot in 0..<memory { ingest(history.slots[slot], slot: slot) }
-        slotSpikes = history.slots.map(\.count)
+        for slot in 0..<memory { ingest(history.spikes(inSlot: slot), slot: slot) }
+        slotSpikes = (0..<memory).map { history.count(inSlot: $0) }
         spikesInMemory = slotSpikes.reduce(0, +)
         let (kernel, fastWeights) = (self.kernel, filter.fastWeights)
         drive.withUnsafeBufferPointer { d in
@@ -155,7 +155,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
                 for k in 0..<memory {
                     let slot = history.slot(lag: k)
                     var total: Scalar = 0
-                    for j in history.slots[slot] { total += y[Int(j)] }
+                    history.withSpikes(inSlot: slot) { for j in $0 { total += y[Int(j)] } }
                     if total == 0 { continue }
                     let factor = scale * total
                     fastChange += fastWeights[k] * factor
@@ -459,7 +459,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
             transposed.withUnsafeBufferPointer { t in
                 for i in 0..<n { result[i] = base[i] }
                 for k in 0..<memory {
-                    for j in history.slots[history.slot(lag: k)] {
+                    for j in history.spikes(inSlot: history.slot(lag: k)) {
                         let column = t.baseAddress! + tStart + Int(j) * stride
                         for i in 0..<n { result[i] += kernel[k] * column[i] }
                     }
@@ -488,7 +488,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     public static func directCurrent(matrix: Matrix<Scalar>, history: SpikeHistory, kernel: [Scalar], base: [Scalar]) -> [Scalar] {
         var psp = [Scalar](repeating: 0, count: matrix.columns)
         for k in 0..<history.memory {
-            for j in history.slots[history.slot(lag: k)] { psp[Int(j)] += kernel[k] }
+            for j in history.spikes(inSlot: history.slot(lag: k)) { psp[Int(j)] += kernel[k] }
         }
         let product = matrix.applied(to: psp)
         return zip(product, base).map { $0 + $1 }
