@@ -111,6 +111,17 @@ struct SpikingEquationTests {
         #expect(history.capacity >= 89)
     }
 
+    @Test("a projection hands back the matrix it was loaded with, exactly", arguments: [(5, 60), (37, 17), (500, 784)])
+    func projectionMatrixRoundTrip(post: Int, pre: Int) {
+        var generator = Xoshiro256(seed: 9)
+        let matrix = Matrix<Float>(rows: post, columns: pre) { _, _ in Float(generator.uniform(-1, 1)) }
+        var projection = SynapticProjection<Float>(presynaptic: pre, postsynaptic: post, memory: 10)
+        projection.load(matrix, history: SpikeHistory(memory: 10))
+        var copy = Matrix<Float>(rows: post, columns: pre) { _, _ in .nan }
+        projection.copyMatrix(into: &copy)
+        #expect(copy == matrix)
+    }
+
     @Test("event-driven synaptic input equals the direct dense computation", arguments: [5, 17, 37, 100])
     func eventDrivenMatchesDirect(post: Int) {
         var generator = Xoshiro256(seed: 4)
@@ -518,37 +529,42 @@ struct SpikingNetworkTests {
 
     @Test("in-place learning updates keep the cached synaptic input equal to the dense computation",
           arguments: [FeedbackWiring.broadcast, .layerwise], [false, true])
-    func inPlaceUpdates(wiring: FeedbackWiring, batched: Bool) {
+    func inPlaceUpdates(wiring: FeedbackWiring, keptByDynamics: Bool) {
         var configuration = NetworkConfiguration(hiddenSizes: [40, 20], feedbackWiring: wiring)
         configuration.variants.feedbackLearningRates = wiring == .layerwise ? [0.05, 0.05] : nil
         var generator = Xoshiro256(seed: 21)
         var weights: NetworkWeights<Double> = WeightInitialization().makeWeights(for: configuration, using: &generator)
         var dynamics = SpikingDynamics<Double>(configuration: configuration)
-        dynamics.reloadInterval = .max
+        dynamics.reloadInterval = 7   // so that the periodic reload (and, for a kept W_0, its rebuild) happens here
         dynamics.weightsDidChange(weights)
         var rule = LearningRule<Double>(configuration: configuration, learningRates: [0.23, 0.23, 0.12])
-        // Batched: W_0's updates are applied many at a time; the cache must match the weights with
-        // every update applied, whether or not the learner's W_0 has them yet.
-        // (20, not spiking mode's 100, so that a batch is applied within these 30 images.)
-        if batched { rule.bottomUpdateBatch = 20 }
+        // Kept by the dynamics (spiking training): the learner's W_0 stays behind, and the dynamics'
+        // own must equal W_0 updated image by image.
+        rule.bottomWeightsKeptByDynamics = keptByDynamics
         var averages = PhaseAverages<Double>(configuration: configuration)
         var input = [Double](repeating: 0, count: 784)
         let initial = weights
+        var reference = weights.forward[0]
         for n in 0..<30 {
             inputRates(MNISTData.dataset.train.image(n), maximumRate: 0.2, into: &input)
             dynamics.presentTrainingExample(input: input, label: Int(MNISTData.dataset.train.labels[n]), weights: weights,
                                             averages: &averages, generator: &generator)
             rule.update(&weights, from: averages, generator: &generator)
             dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
-            #expect(rule.pendingBottomUpdates == (batched ? (n + 1) % rule.bottomUpdateBatch : 0))
-            var applied = weights, flushing = rule
-            flushing.applyPendingUpdates(to: &applied)
-            #expect(dynamics.cachedInputDeviation(from: applied) < 1e-12, "image \(n)")
+            reference.addOuterProduct(rule.errors[0], averages.presynapticForward[0], scaledBy: rule.stepSizes[0])
+            #expect(rule.pendingBottomUpdates == (keptByDynamics ? n + 1 : 0))
+            var current = weights
+            if keptByDynamics { dynamics.copyBottomWeights(into: &current) }
+            let scale = reference.values.map(abs).max()!
+            #expect(zip(current.forward[0].values, reference.values).map { abs($0 - $1) }.max()! < 1e-12 * scale, "image \(n)")
+            #expect(dynamics.cachedInputDeviation(from: current) < 1e-12, "image \(n)")
         }
-        if batched {
-            // W_0 lags by the pending images; nothing else does.
+        if keptByDynamics {
+            // The learner's W_0 has not moved until it is copied from the dynamics.
+            #expect(weights.forward[0] == initial.forward[0])
             #expect(dynamics.cachedInputDeviation(from: weights) > 1e-6)
-            rule.applyPendingUpdates(to: &weights)
+            dynamics.copyBottomWeights(into: &weights)
+            rule.bottomWeightsDidSynchronize()
             #expect(rule.pendingBottomUpdates == 0 && dynamics.cachedInputDeviation(from: weights) < 1e-12)
         }
         #expect(weights != initial)
@@ -587,7 +603,7 @@ struct SpikingNetworkTests {
         }
     }
 
-    @Test("the trainer applies W_0's pending updates before each sanity check and quick test, and at the epoch's end",
+    @Test("the trainer copies W_0 from the dynamics before each sanity check and quick test, and at the epoch's end",
           arguments: [0, 30])
     func pendingUpdatesSchedule(quickTestInterval: Int) throws {
         var options = TrainingOptions(learningRates: [0.21, 0.21])
@@ -599,7 +615,7 @@ struct SpikingNetworkTests {
                               dynamics: SpikingDynamics<Double>(configuration: Self.configuration),
                               evaluator: SpikingEvaluator<Double>(configuration: Self.configuration),
                               generator: Xoshiro256(seed: 4))
-        #expect(trainer.rule.bottomUpdateBatch == 100)
+        #expect(trainer.rule.leavesBottomWeights)
         let recorder = PendingRecorder()
         try trainer.run(dataset: MNISTData.dataset, observers: [recorder])
         // Pending = images since the last multiple of 100 or of the quick-test interval.

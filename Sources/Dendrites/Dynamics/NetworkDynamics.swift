@@ -20,14 +20,22 @@ public protocol NetworkDynamics {
     /// step sizes), so a dynamics may update copies of its own in place.
     mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>)
 
-    /// How many images' updates of W_0 the learner may collect before applying them
-    /// (`LearningRule.bottomUpdateBatch`): 1 unless the dynamics never reads W_0 from `weights`
-    /// while training (it keeps its own copy, updated by `weightsDidLearn`).
-    static var bottomUpdateBatch: Int { get }
+    /// Whether the dynamics keeps W_0 itself and applies its learning steps in `weightsDidLearn`,
+    /// so that the learner may leave `weights.forward[0]` behind
+    /// (`LearningRule.bottomWeightsKeptByDynamics`) until `copyBottomWeights` brings it up to date.
+    static var keepsBottomWeights: Bool { get }
+
+    /// Writes the dynamics' own W_0, with every learning step applied, into `weights.forward[0]`
+    /// (only for dynamics that keep it).
+    func copyBottomWeights(into weights: inout NetworkWeights<Scalar>)
 }
 
 extension NetworkDynamics {
-    public static var bottomUpdateBatch: Int { 1 }
+    public static var keepsBottomWeights: Bool { false }
+
+    public func copyBottomWeights(into weights: inout NetworkWeights<Scalar>) {
+        preconditionFailure("\(Self.self) does not keep W_0")
+    }
 
     public mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>) {
         weightsDidChange(weights)

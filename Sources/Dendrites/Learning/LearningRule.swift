@@ -33,27 +33,25 @@ public struct LearningRule<Scalar: DendriteScalar> {
     private let basalCoupling: Scalar, dendriticCoupling: Scalar, maximumRate: Scalar
     private let hiddenScale: Scalar, outputScale: Scalar
 
-    /// How many images' updates of W_0 (the bottom hidden layer's forward weights, the largest
-    /// matrix) are collected and applied at once, as one matrix product W_0 += Σ_k ΔW_k instead
-    /// of a rank-one pass over the whole matrix per image. 1: applied at once (rate mode, whose
-    /// dynamics reads W_0 every step). Larger only where nothing reads W_0 between images: the
-    /// learning rule never does (it reads W_{l+1}), and spiking mode keeps its own copy, updated
-    /// in place every image. Whoever reads `weights.forward[0]` must first call
-    /// `applyPendingUpdates`. Biases are always updated at once.
-    public var bottomUpdateBatch = 1 {
-        didSet {
-            precondition(bottomUpdateBatch >= 1 && pendingBottomUpdates == 0)
-            let inputs = configuration.inputCount(ofLayer: 0)
-            let count = bottomUpdateBatch > 1 && configuration.hiddenLayerCount > 0 ? bottomUpdateBatch : 0
-            pendingErrors = [Scalar](repeating: 0, count: count * configuration.layerSizes[0])
-            pendingInputs = [Scalar](repeating: 0, count: count * inputs)
-        }
+    /// Whether the dynamics keeps W_0 (the bottom hidden layer's forward weights, the largest
+    /// matrix) and applies its updates itself (`NetworkDynamics.keepsBottomWeights`: spiking mode
+    /// updates its transposed copy in place after every image). The rule then computes W_0's
+    /// error as always but leaves `weights.forward[0]` alone, counting the updates it left out in
+    /// `pendingBottomUpdates`. Nothing in the rule reads W_0 (it reads W_{l+1}); whoever reads
+    /// `weights.forward[0]` first copies it from the dynamics and calls
+    /// `bottomWeightsDidSynchronize` (the trainer does, before every sanity check, quick test and
+    /// epoch end). Only with hidden layers: without them W_0 is the output layer's, which
+    /// measurements read every image. Biases are always updated here.
+    public var bottomWeightsKeptByDynamics = false {
+        didSet { precondition(pendingBottomUpdates == 0) }
     }
-    /// Updates of W_0 collected and not yet applied (see `bottomUpdateBatch`).
+    /// Whether this rule leaves W_0's updates to the dynamics (see `bottomWeightsKeptByDynamics`).
+    public var leavesBottomWeights: Bool { bottomWeightsKeptByDynamics && configuration.hiddenLayerCount > 0 }
+    /// Updates of W_0 that `weights.forward[0]` lacks (see `bottomWeightsKeptByDynamics`).
     public private(set) var pendingBottomUpdates = 0
-    /// Row k: −ηP E_0 of the k-th collected image; and its s̄_0.
-    private var pendingErrors: [Scalar] = []
-    private var pendingInputs: [Scalar] = []
+
+    /// `weights.forward[0]` was copied from the dynamics: it has every update.
+    public mutating func bottomWeightsDidSynchronize() { pendingBottomUpdates = 0 }
 
     public init(configuration: NetworkConfiguration, learningRates: [Double]) {
         precondition(learningRates.count == configuration.layerCount)
@@ -138,9 +136,8 @@ public struct LearningRule<Scalar: DendriteScalar> {
         _ weights: inout NetworkWeights<Scalar>, layer m: Int, scale: Scalar, averages: PhaseAverages<Scalar>
     ) {
         let step = -Scalar(learningRates[m]) * scale
-        if m == 0 && !pendingErrors.isEmpty {
-            collectBottomUpdate(step: step, inputs: averages.presynapticForward[0])
-            if pendingBottomUpdates == bottomUpdateBatch { applyPendingUpdates(to: &weights) }
+        if m == 0 && leavesBottomWeights {
+            pendingBottomUpdates += 1
         } else {
             weights.forward[m].addOuterProduct(errors[m], averages.presynapticForward[m], scaledBy: step)
         }
@@ -149,36 +146,6 @@ public struct LearningRule<Scalar: DendriteScalar> {
                 for i in 0..<b.count { b[i] += step * e[i] }
             }
         }
-    }
-
-    private mutating func collectBottomUpdate(step: Scalar, inputs: [Scalar]) {
-        let (n, k) = (errors[0].count, pendingBottomUpdates)
-        errors[0].withUnsafeBufferPointer { e in
-            pendingErrors.withUnsafeMutableBufferPointer { pending in
-                for i in 0..<n { pending[k * n + i] = step * e[i] }
-            }
-        }
-        inputs.withUnsafeBufferPointer { s in
-            pendingInputs.withUnsafeMutableBufferPointer { pending in
-                for j in 0..<s.count { pending[k * s.count + j] = s[j] }
-            }
-        }
-        pendingBottomUpdates += 1
-    }
-
-    /// Applies the collected updates of W_0: W_0 += Σ_k (−ηP E_k) s̄_kᵀ, one matrix product.
-    public mutating func applyPendingUpdates(to weights: inout NetworkWeights<Scalar>) {
-        guard pendingBottomUpdates > 0 else { return }
-        let (rows, columns, count) = (weights.forward[0].rows, weights.forward[0].columns, pendingBottomUpdates)
-        pendingErrors.withUnsafeBufferPointer { e in
-            pendingInputs.withUnsafeBufferPointer { s in
-                weights.forward[0].values.withUnsafeMutableBufferPointer { w in
-                    Scalar.gemmTransposedA(m: rows, n: columns, k: count, alpha: 1, a: e.baseAddress!, b: s.baseAddress!,
-                                           beta: 1, c: w.baseAddress!)
-                }
-            }
-        }
-        pendingBottomUpdates = 0
     }
 
     /// Y ← Y − η_b E_inv s̄_Aᵀ,  c ← c − η_b E_inv

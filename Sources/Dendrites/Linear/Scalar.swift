@@ -21,10 +21,6 @@ where Self.RawSignificand: FixedWidthInteger {
     static func gemmTransposedB(
         m: Int, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, b: UnsafePointer<Self>,
         beta: Self, c: UnsafeMutablePointer<Self>)
-    /// C ← alpha·Aᵀ·B + beta·C; A is (k × m), B is (k × n), C is (m × n), all row-major.
-    static func gemmTransposedA(
-        m: Int, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, b: UnsafePointer<Self>,
-        beta: Self, c: UnsafeMutablePointer<Self>)
     /// y ← alpha·x + y
     static func axpy(count: Int, alpha: Self, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
 }
@@ -56,13 +52,6 @@ extension Double: DendriteScalar {
     ) {
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(k), b, Int32(k), beta, c, Int32(n))
-    }
-    @inlinable public static func gemmTransposedA(
-        m: Int, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
-        beta: Double, c: UnsafeMutablePointer<Double>
-    ) {
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(m), b, Int32(n), beta, c, Int32(n))
     }
     @inlinable public static func axpy(count: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
         cblas_daxpy(Int32(count), alpha, x, 1, y, 1)
@@ -96,13 +85,6 @@ extension Float: DendriteScalar {
     ) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(k), b, Int32(k), beta, c, Int32(n))
-    }
-    @inlinable public static func gemmTransposedA(
-        m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-        beta: Float, c: UnsafeMutablePointer<Float>
-    ) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(m), b, Int32(n), beta, c, Int32(n))
     }
     @inlinable public static func axpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         cblas_saxpy(Int32(count), alpha, x, 1, y, 1)

@@ -50,7 +50,7 @@ public enum Benchmark {
         var dynamics = makeDynamics(configuration)
         var rule = LearningRule<Scalar>(configuration: configuration,
                                         learningRates: TrainingOptions.defaultLearningRates(hiddenLayers: hidden.count))
-        rule.bottomUpdateBatch = D.bottomUpdateBatch   // as `Trainer` does
+        rule.bottomWeightsKeptByDynamics = D.keepsBottomWeights   // as `Trainer` does
         var averages = PhaseAverages<Scalar>(configuration: configuration)
         var input = [Scalar](repeating: 0, count: configuration.inputSize)
         dynamics.weightsDidChange(weights)
@@ -64,7 +64,10 @@ public enum Benchmark {
             rule.update(&weights, from: averages, generator: &generator)
             dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
         }
-        rule.applyPendingUpdates(to: &weights)
+        if rule.pendingBottomUpdates > 0 {   // as `Trainer` does at an epoch's end
+            dynamics.copyBottomWeights(into: &weights)
+            rule.bottomWeightsDidSynchronize()
+        }
         let trainSeconds = seconds(since: started)
         let threads = ProcessInfo.processInfo.activeProcessorCount
         let indices = Array(0..<min(testImages, dataset.test.count))

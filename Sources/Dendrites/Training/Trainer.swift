@@ -29,7 +29,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
         self.evaluator = evaluator
         self.rule = LearningRule(configuration: network, learningRates: options.learningRates)
         self.generator = generator
-        rule.bottomUpdateBatch = Dynamics.bottomUpdateBatch
+        rule.bottomWeightsKeptByDynamics = Dynamics.keepsBottomWeights
     }
 
     /// Test error in percent on the given test images, state cleared before each image.
@@ -41,6 +41,14 @@ where Dynamics.Scalar == Evaluator.Scalar {
             wrong += 1
         }
         return 100 * Double(wrong) / Double(indices.count)
+    }
+
+    /// Brings `weights.forward[0]` up to date from the dynamics, where it is kept (see
+    /// `LearningRule.bottomWeightsKeptByDynamics`).
+    mutating func synchronizeBottomWeights() {
+        guard rule.pendingBottomUpdates > 0 else { return }
+        dynamics.copyBottomWeights(into: &weights)
+        rule.bottomWeightsDidSynchronize()
     }
 
     /// Trains for the remaining epochs, reporting to `observers`.
@@ -72,16 +80,16 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 let correct = averages.forwardPrediction(neuronsPerClass: network.neuronsPerClass) == label
                 if !correct { wrong += 1 }
                 let loss = Double(rule.update(&weights, from: averages, generator: &generator))
+                dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
                 // W_0 is read below (sanity check, quick test) only with every update applied.
                 let quickTestFollows = options.quickTestInterval > 0 && (n + 1) % options.quickTestInterval == 0
                 if (n + 1) % 100 == 0 || quickTestFollows {
-                    rule.applyPendingUpdates(to: &weights)
+                    synchronizeBottomWeights()
                 }
                 guard loss.isFinite, rule.errors.allSatisfy({ $0.allSatisfy(\.isFinite) }),
                       weights.biasesAreSane, (n + 1) % 100 != 0 || weights.isSane else {
                     throw TrainingError.diverged(epoch: epoch, image: n + 1)
                 }
-                dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
                 lossSum += loss
                 for o in observers {
                     try o.didLearn(epoch: epoch, image: n + 1, rule: rule, averages: averages, weights: weights)
@@ -96,7 +104,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
                     for o in observers { try o.didQuickTest(epoch: epoch, image: n + 1, error: error) }
                 }
             }
-            rule.applyPendingUpdates(to: &weights)
+            synchronizeBottomWeights()
             let error = testError(on: test, indices: Array(0..<options.fullTestImages), seed: generator.next())
             dynamics.clearState()
             guard weights.isSane else { throw TrainingError.diverged(epoch: epoch, image: options.imagesPerEpoch) }

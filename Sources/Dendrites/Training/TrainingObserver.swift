@@ -7,7 +7,7 @@ public protocol TrainingObserver: AnyObject {
     /// After each learning step, with everything the step used and produced: the rule (its
     /// errors E and backprop errors E_bp), the phase averages, and the updated weights.
     /// For measurements (angles, Jacobians); most observers ignore it. `weights.forward[0]` may
-    /// lag behind by up to `rule.pendingBottomUpdates` images (see `LearningRule.bottomUpdateBatch`);
+    /// lag behind by up to `rule.pendingBottomUpdates` images (see `LearningRule.bottomWeightsKeptByDynamics`);
     /// every other matrix and every bias is current.
     func didLearn<Scalar>(epoch: Int, image: Int, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>,
                           weights: NetworkWeights<Scalar>) throws

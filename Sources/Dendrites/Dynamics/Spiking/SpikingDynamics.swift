@@ -129,19 +129,31 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         updatesSinceReload = 0
     }
 
-    /// The synaptic input reads the transposed copies, updated in place every image, so the learner
-    /// may apply its updates of W_0 a hundred images at a time (the trainer's sanity check reads
-    /// W_0 every 100 images anyway; each application reads and writes the whole matrix once).
-    public static var bottomUpdateBatch: Int { 100 }
+    /// W_0 lives in the bottom projection's transposed copy, updated in place after every image
+    /// (the rows with s̄_j ≠ 0 only), so the learner need not update its own W_0 as well, which
+    /// would cost a pass over the whole matrix per image; `copyBottomWeights` hands it over when
+    /// the trainer reads it.
+    public static var keepsBottomWeights: Bool { true }
+
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    public func copyBottomWeights(into weights: inout NetworkWeights<Scalar>) {
+        precondition(weightsLoaded, "the dynamics holds no weights yet")
+        forwardProjections[0].copyMatrix(into: &weights.forward[0])
+    }
 
     /// Applies the learning step to the transposed copies and cached drives in place (the
-    /// forward update is rank one), instead of reloading every matrix. The periodic full reload
-    /// waits until the learner has no updates of W_0 pending.
+    /// forward update is rank one), instead of reloading every matrix. Every `reloadInterval`
+    /// images the copies are reloaded from `weights` and the drives rebuilt, which keeps the
+    /// in-place updates from drifting (by rounding) from the learner's matrices; W_0, when the
+    /// learner leaves it to the dynamics, is kept here alone, and only its drives are rebuilt.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>) {
+        let keepsBottom = rule.leavesBottomWeights
+        precondition(weightsLoaded || !keepsBottom, "the dynamics holds no W_0 to update")
         updatesSinceReload += 1
-        guard weightsLoaded, updatesSinceReload < reloadInterval || rule.pendingBottomUpdates > 0 else {
+        guard weightsLoaded, updatesSinceReload < reloadInterval || keepsBottom else {
             weightsDidChange(weights)
             return
         }
@@ -151,7 +163,16 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 scale: steps[m], postsynaptic: rule.errors[m], presynaptic: averages.presynapticForward[m],
                 history: m == 0 ? inputHistory : histories[m - 1])
         }
-        if rule.changesFeedback {
+        if updatesSinceReload >= reloadInterval {
+            forwardProjections[0].rebuild(from: inputHistory)
+            for m in forwardProjections.indices.dropFirst() {
+                forwardProjections[m].load(weights.forward[m], history: histories[m - 1])
+            }
+            for l in feedbackProjections.indices {
+                feedbackProjections[l].load(weights.feedback[l], history: histories[feedbackSource(ofHiddenLayer: l)])
+            }
+            updatesSinceReload = 0
+        } else if rule.changesFeedback {
             for l in feedbackProjections.indices {
                 feedbackProjections[l].load(weights.feedback[l], history: histories[feedbackSource(ofHiddenLayer: l)])
             }

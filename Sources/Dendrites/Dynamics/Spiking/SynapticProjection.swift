@@ -85,6 +85,27 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
         kernel = PSPKernel.values(neuron)
     }
 
+    /// Writes M (from the transposed copy, with every in-place update) into `matrix`: the inverse
+    /// of `load`, exact. In 16 × 16 tiles, so that both sides are read and written a cache line at a time.
+    public func copyMatrix(into matrix: inout Matrix<Scalar>) {
+        precondition(matrix.rows == postsynapticCount && matrix.columns == presynapticCount)
+        let (rows, columns, stride, tStart, tile) = (postsynapticCount, presynapticCount, self.stride, transposedStart, 16)
+        transposed.withUnsafeBufferPointer { buffer in
+            matrix.values.withUnsafeMutableBufferPointer { m in
+                let t = buffer.baseAddress! + tStart
+                for jStart in Swift.stride(from: 0, to: columns, by: tile) {
+                    let jEnd = min(jStart + tile, columns)
+                    for iStart in Swift.stride(from: 0, to: rows, by: tile) {
+                        let iEnd = min(iStart + tile, rows)
+                        for i in iStart..<iEnd {
+                            for j in jStart..<jEnd { m[i * columns + j] = t[j * stride + i] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Takes a new M, and recomputes every drive and both filters from the spikes still in `history`.
     public mutating func load(_ matrix: Matrix<Scalar>, history: SpikeHistory) {
         let tStart = transposedStart
