@@ -108,12 +108,22 @@ public struct LearningRule<Scalar: DendriteScalar> {
             }
             // E_bp from the layer above (its W already updated, as in the authors' code).
             let above = weights.forward[l + 1].transposeApplied(to: backpropErrors[l + 1])
-            for i in errors[l].indices {
-                let gain = basalCoupling * maximumRate * sigmoidDerivative(averages.somaticForward[l][i])
-                backpropErrors[l][i] = above[i] * gain
-                errors[l][i] = variants.backprop
-                    ? backpropErrors[l][i]
-                    : -(averages.plateauTarget[l][i] - averages.plateauForward[l][i]) * gain
+            let (coupling, backprop) = (basalCoupling * maximumRate, variants.backprop)
+            // (Through buffers: a subscript write into a nested array checks its uniqueness.)
+            errors[l].withUnsafeMutableBufferPointer { e in
+                backpropErrors[l].withUnsafeMutableBufferPointer { bp in
+                    averages.somaticForward[l].withUnsafeBufferPointer { c in
+                        averages.plateauTarget[l].withUnsafeBufferPointer { target in
+                            averages.plateauForward[l].withUnsafeBufferPointer { forward in
+                                for i in 0..<e.count {
+                                    let gain = coupling * sigmoidDerivative(c[i])
+                                    bp[i] = above[i] * gain
+                                    e[i] = backprop ? bp[i] : -(target[i] - forward[i]) * gain
+                                }
+                            }
+                        }
+                    }
+                }
             }
             applyForwardUpdate(&weights, layer: l, scale: hiddenScale, averages: averages)
         }

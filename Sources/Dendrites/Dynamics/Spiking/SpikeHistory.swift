@@ -56,13 +56,13 @@ public struct SpikeHistory: Sendable {
         counts[head] += 1
     }
 
+    @inline(__always)
     public mutating func record(contentsOf neurons: UnsafeBufferPointer<Int32>) {
+        guard let source = neurons.baseAddress, neurons.count > 0 else { return }
         let count = counts[head]
         if count + neurons.count > capacity { grow(toHold: count + neurons.count) }
         let start = head * capacity + count
-        storage.withUnsafeMutableBufferPointer { s in
-            for k in 0..<neurons.count { s[start + k] = neurons[k] }
-        }
+        storage.withUnsafeMutableBufferPointer { s in (s.baseAddress! + start).update(from: source, count: neurons.count) }
         counts[head] = count + neurons.count
     }
 
