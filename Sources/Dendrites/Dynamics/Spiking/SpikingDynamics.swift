@@ -57,8 +57,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private var weightsLoaded = false
     /// Learning steps applied in place since the last full reload of the weights.
     private var updatesSinceReload = 0
-    /// In-place updates drift from the learner's copy only by rounding; a full reload this
-    /// often keeps the two equal to ~1e-15.
+    /// In-place updates drift from the learner's matrices only by rounding, and the cached drives
+    /// from their matrices; a reload (or, for a W_0 kept here alone, a rebuild of its drives)
+    /// this often keeps them equal to ~1e-15.
     public var reloadInterval = 1000
 
     public init(configuration: NetworkConfiguration, options: SpikingOptions = SpikingOptions()) {
