@@ -250,7 +250,7 @@ public struct PoissonTable: Sendable {
     let first: Int
     let cumulative: [Double]
     /// guide[g]: the least index k with P(K ≤ first + k) > g / guide.count, where `draw` starts.
-    let guide: [Int]
+    let guide: [Int32]
     /// The largest count the table returns.
     public var largest: Int { first + cumulative.count - 1 }
 
@@ -268,11 +268,11 @@ public struct PoissonTable: Sendable {
             total += Double.exp(logProbability)
             return total
         }
-        let (table, guideCount) = (cumulative, 64)
+        let (table, guideCount) = (cumulative, 256)
         var k = 0
         guide = (0..<guideCount).map { g in
             while k < table.count - 1 && table[k] <= Double(g) / Double(guideCount) { k += 1 }
-            return k
+            return Int32(k)
         }
     }
 
@@ -283,7 +283,7 @@ public struct PoissonTable: Sendable {
         cumulative.withUnsafeBufferPointer { c in
             guide.withUnsafeBufferPointer { g in
                 let last = c.count - 1
-                var k = g[min(Int(u * Double(g.count)), g.count - 1)]
+                var k = Int(g[min(Int(u * Double(g.count)), g.count - 1)])
                 while k < last && u >= c[k] { k += 1 }
                 return first + k
             }
