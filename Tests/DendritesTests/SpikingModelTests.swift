@@ -122,6 +122,19 @@ struct SpikingEquationTests {
         #expect(copy == matrix)
     }
 
+    /// New weights mid-stream: the spikes still in memory act through them.
+    static func expectNewWeightsActOnSpikesInMemory(_ projection: inout SynapticProjection<Double>, history: SpikeHistory,
+                                                    base: [Double], kernel: [Double], generator: inout Xoshiro256) {
+        let changed = Matrix<Double>(rows: projection.postsynapticCount, columns: projection.presynapticCount) { _, _ in
+            generator.uniform(-1, 1)
+        }
+        projection.load(changed, history: history)
+        var result = [Double](repeating: 0, count: projection.postsynapticCount)
+        projection.current(base: base, into: &result)
+        let direct = SynapticProjection<Double>.directCurrent(matrix: changed, history: history, kernel: kernel, base: base)
+        #expect(relativeDifference(result, direct) < 1e-13)
+    }
+
     @Test("event-driven synaptic input equals the direct dense computation", arguments: [5, 17, 37, 100])
     func eventDrivenMatchesDirect(post: Int) {
         var generator = Xoshiro256(seed: 4)
@@ -146,11 +159,7 @@ struct SpikingEquationTests {
             projection.kernelSumCurrent(history: history, base: base, into: &result)
             #expect(relativeDifference(result, direct) < 1e-13, "step \(step)")
         }
-        // New weights mid-stream: the spikes still in memory act through them.
-        let changed = Matrix<Double>(rows: post, columns: pre) { _, _ in generator.uniform(-1, 1) }
-        projection.load(changed, history: history)
-        projection.current(base: base, into: &result)
-        #expect(relativeDifference(result, SynapticProjection<Double>.directCurrent(matrix: changed, history: history, kernel: kernel, base: base)) < 1e-13)
+        Self.expectNewWeightsActOnSpikesInMemory(&projection, history: history, base: base, kernel: kernel, generator: &generator)
     }
 
     @Test("on-demand synaptic input (small presynaptic populations) equals the direct dense computation", arguments: [5, 17, 100])
@@ -184,11 +193,7 @@ struct SpikingEquationTests {
             projection.kernelSumCurrent(history: history, base: base, into: &stale)
             #expect(relativeDifference(stale, direct) < 1e-13, "step \(step)")
         }
-        // New weights mid-stream: the spikes still in memory act through them.
-        let changed = Matrix<Double>(rows: post, columns: pre) { _, _ in generator.uniform(-1, 1) }
-        projection.load(changed, history: history)
-        projection.current(base: base, into: &fresh)
-        #expect(relativeDifference(fresh, SynapticProjection<Double>.directCurrent(matrix: changed, history: history, kernel: kernel, base: base)) < 1e-13)
+        Self.expectNewWeightsActOnSpikesInMemory(&projection, history: history, base: base, kernel: kernel, generator: &generator)
     }
 
     /// The recursive filters of PSPFilter against the direct κ-weighted sum of the last `mem`
