@@ -632,6 +632,17 @@ struct SpikingNetworkTests {
         // The weights the epoch ended with are the ones the dynamics used: all updates applied.
         #expect(trainer.dynamics.cachedInputDeviation(from: trainer.weights) < 1e-12)
     }
+
+    @Test("the benchmark trains and tests in each mode and precision (W_0 kept by spiking dynamics)",
+          arguments: [(SimulationMode.spiking, Precision.float32), (.spiking, .float64), (.rate, .float64)])
+    func benchmarkRuns(mode: SimulationMode, precision: Precision) {
+        let result = Benchmark.measure(hidden: [500], mode: mode, precision: precision, dataset: MNISTData.dataset,
+                                       trainImages: 3, testImages: 2, warmUp: 1)
+        #expect(result.network == "784-500-10" && result.mode == mode && result.precision == precision)
+        for time in [result.trainMilliseconds, result.testMillisecondsOneThread, result.testMillisecondsAllThreads] {
+            #expect(time > 0 && time.isFinite)
+        }
+    }
 }
 
 @Suite("Learning on real MNIST (spiking mode)")
