@@ -30,6 +30,18 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed test images per measurement (spiking; rate mode uses 20× as many).")
     var testImages = 200
 
+    @Option(help: ArgumentHelp("Training images of the whole-job measurement: one epoch of the default `train` job (quick tests, full test, read-outs, angles, checkpoints) of the first network, per precision; 0 skips it.", valueName: "n"))
+    var jobImages = 60_000
+
+    @Option(help: ArgumentHelp("The authors' ms per training image of spiking 784-500-10, without tests (for the speed-up columns).", valueName: "ms"))
+    var authorsTrain = Self.authorsTrainMilliseconds
+
+    @Option(help: ArgumentHelp("The authors' ms per 250-step test image of spiking 784-500-10.", valueName: "ms"))
+    var authorsTest = Self.authorsTestMilliseconds
+
+    @Option(help: ArgumentHelp("The authors' ms per training image of their whole training job (their quick tests included).", valueName: "ms"))
+    var authorsJob = Self.authorsJobMilliseconds
+
     @Option(help: ArgumentHelp("Directory with MNIST (searched as for `train` otherwise).", valueName: "dir"))
     var data: String?
 
@@ -38,6 +50,7 @@ struct Bench: ParsableCommand {
 
     static let authorsTrainMilliseconds = 24.0
     static let authorsTestMilliseconds = 58.0
+    static let authorsJobMilliseconds = 28.8
 
     func run() throws {
         let dataset: ImageDataset
@@ -47,6 +60,7 @@ struct Bench: ParsableCommand {
             "|---|---|---|---|---:|---:|---:|---:|---:|",
         ]
         print(lines.joined(separator: "\n"))
+        var kernels: [Precision: (hidden: [Int], milliseconds: Double)] = [:]
         for h in hidden {
             for m in mode {
                 let variants: [(Precision, SpikeSampler)] = m == .rate
@@ -60,8 +74,8 @@ struct Bench: ParsableCommand {
                                               trainImages: trainImages * scale, testImages: testImages * scale, spiking: spiking)
                     // The authors' figures are for a spiking 784-500-10 network only.
                     let speedups = m == .spiking && h.sizes == [500]
-                        ? String(format: "%.0f× | %.0f×", Self.authorsTrainMilliseconds / r.trainMilliseconds,
-                                 Self.authorsTestMilliseconds / r.testMillisecondsAllThreads)
+                        ? String(format: "%.0f× | %.0f×", authorsTrain / r.trainMilliseconds,
+                                 authorsTest / r.testMillisecondsAllThreads)
                         : "– | –"
                     let line = String(format: "| %@ | %@ | %@ | %@ | %.3f | %.3f | %.3f | %@ |", r.network, m.rawValue, p.rawValue,
                                       m == .rate ? "–" : sampler.rawValue,
@@ -69,7 +83,30 @@ struct Bench: ParsableCommand {
                     print(line)
                     fflush(stdout)
                     lines.append(line)
+                    if m == .spiking { kernels[p] = kernels[p] ?? (h.sizes, r.trainMilliseconds) }
                 }
+            }
+        }
+        if jobImages > 0, let first = hidden.first, mode.contains(.spiking) {
+            let header = [
+                "",
+                "Whole job: one epoch of `train --hidden \(SweepPlan.hiddenOption(first.sizes)) --images-per-epoch \(jobImages)` with the default recording, ms per training image all in, against the kernel's training time above:",
+                "",
+                "| network | precision | job ms/image | kernel ms/image | job / kernel | job speed-up |",
+                "|---|---|---:|---:|---:|---:|",
+            ]
+            print(header.joined(separator: "\n"))
+            lines += header
+            for p in precision {
+                let kernel = kernels[p].flatMap { $0.hidden == first.sizes ? $0.milliseconds : nil }
+                let job = try Benchmark.measureJob(hidden: first.sizes, precision: p, dataset: dataset, imagesPerEpoch: jobImages)
+                let ratio = kernel.map { String(format: "%.2f", job / $0) } ?? "–"
+                let speedup = first.sizes == [500] ? String(format: "%.0f×", authorsJob / job) : "–"
+                let line = String(format: "| %@ | %@ | %.3f | %@ | %@ | %@ |", SweepPlan.label(first.sizes), p.rawValue, job,
+                                  kernel.map { String(format: "%.3f", $0) } ?? "–", ratio, speedup)
+                print(line)
+                fflush(stdout)
+                lines.append(line)
             }
         }
         if let markdown {

@@ -246,9 +246,16 @@ struct MeasurementTests {
             #expect(layers[row].count == 2 && layers[row][0].count == 15)
             #expect(layers[row][1] == outputs[row])
         }
-        let rates = LayerActivity.spikingMode(configuration: network, options: options, weights: weights,
-                                              images: images, indices: [0, 5, 9], seed: 4)
+        let activity = evaluator.testActivity(images: images, indices: [0, 5, 9], weights: weights, seed: 4)
+        let rates = activity.layerRates
         #expect(rates.map(\.columns) == [784, 15, 10])
         #expect(rates[2].values.allSatisfy { $0 > 0 && $0 < 0.2 })
+        // The same tests: the output potentials, and the rates are λ_max σ(C̄) of the potentials.
+        for row in 0..<3 {
+            #expect(Array(activity.outputPotentials.values[row * 10..<(row + 1) * 10]) == outputs[row].map(Double.init))
+            for i in 0..<15 {
+                #expect(rates[1][row, i] == 0.2 * sigmoid(Double(layers[row][0][i])))
+            }
+        }
     }
 }

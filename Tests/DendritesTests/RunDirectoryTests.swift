@@ -471,3 +471,55 @@ struct WeightFileTests {
         }
     }
 }
+
+// MARK: - Tests beside training
+
+@Suite struct BackgroundTestTests {
+    /// Every file of a run, but the timing column of metrics.csv, the date in config.json and
+    /// checkpoint.json, and the lock.
+    private func contents(of run: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
+        where !["run.lock", "config.json", "checkpoint.json"].contains(name) {
+            var data = try Data(contentsOf: run.appendingPathComponent(name))
+            if name == "metrics.csv" {
+                let rows = String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: ",").dropLast().joined(separator: ",") }
+                data = Data(rows.joined(separator: "\n").utf8)
+            }
+            files[name] = data
+        }
+        var checkpoint = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("checkpoint.json"))) as! [String: Any]
+        checkpoint["date"] = nil
+        files["checkpoint.json"] = try JSONSerialization.data(withJSONObject: checkpoint, options: .sortedKeys)
+        return files
+    }
+
+    /// Tests on a background thread (2 threads) give the same run directory, byte for byte, as
+    /// tests in place (1 thread): quick tests, full tests, read-outs, weights, checkpoints.
+    @Test(arguments: [SimulationMode.rate, .spiking])
+    func backgroundTestsEqualTestsInPlace(mode: SimulationMode) throws {
+        let parent = try SharedPaths.temporaryDirectory("background-\(mode)")
+        var runs: [[String: Data]] = []
+        for threads in [1, 2] {
+            let network = NetworkConfiguration(hiddenSizes: [30])
+            var training = TrainingOptions(learningRates: TrainingOptions.defaultLearningRates(hiddenLayers: 1))
+            training.epochs = 3
+            training.imagesPerEpoch = mode == .rate ? 600 : 300
+            training.quickTestInterval = 100
+            training.quickTestImages = 20
+            training.fullTestImages = 60
+            var spec = TrainingRunSpec(network: network, training: training,
+                                       outputDirectory: parent.appendingPathComponent("threads\(threads)"))
+            spec.mode = mode
+            spec.precision = mode == .rate ? .float64 : .float32
+            spec.measurements.readoutImages = 50
+            spec.testThreads = threads
+            try TrainingRun.run(spec, dataset: MNISTData.dataset, commandLine: ["test"], observers: [])
+            runs.append(try contents(of: spec.outputDirectory))
+        }
+        #expect(runs[0].keys.sorted() == runs[1].keys.sorted())
+        #expect(runs[0]["quick_test.csv"].map { String(decoding: $0, as: UTF8.self).split(separator: "\n").count } == 1 + 3 * (mode == .rate ? 5 : 2))
+        #expect(runs[0]["layer_accuracy.csv"].map { String(decoding: $0, as: UTF8.self).split(separator: "\n").count } == 1 + 3 * 4)
+        for (name, data) in runs[0] { #expect(runs[1][name] == data, "\(name)") }
+    }
+}

@@ -52,6 +52,47 @@ public protocol NetworkEvaluator {
     func outputPotentials(
         images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
     ) -> [[Scalar]]
+
+    /// Every layer's activity in the same tests (`TestActivity`), seeded as `outputPotentials`,
+    /// whose output potentials it returns too.
+    func testActivity(
+        images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
+    ) -> TestActivity
+
+    /// This evaluator on at most `threads` threads (results do not depend on it).
+    func limited(toThreads threads: Int) -> Self
+}
+
+extension NetworkEvaluator {
+    public func limited(toThreads threads: Int) -> Self { self }
+}
+
+/// What a test of many images shows of every layer: the output potentials the prediction
+/// reads, and each layer's rates, the features of the linear read-outs (`LayerReadouts`).
+public struct TestActivity: Sendable {
+    /// Mean output somatic potentials C̄, images × output neurons.
+    public var outputPotentials: Matrix<Double>
+    /// Images × neurons for each layer, input first: the input rates λ_max·pixel, then the
+    /// rates of each hidden layer and of the output layer (spiking mode: λ_max σ(C̄) of the
+    /// mean somatic voltage over the test window; rate mode: the steady-state rates).
+    public var layerRates: [Matrix<Double>]
+
+    /// The predicted class of every image (the class whose neurons have the largest C̄).
+    public func predictions(neuronsPerClass: Int) -> [Int] {
+        let n = outputPotentials.columns
+        return (0..<outputPotentials.rows).map { row in
+            predictedClass(outputPotentials: Array(outputPotentials.values[row * n..<(row + 1) * n]),
+                           neuronsPerClass: neuronsPerClass)
+        }
+    }
+
+    /// The input rates λ_max·pixel/255 of the images, images × pixels.
+    static func inputRates(images: LabeledImages, indices: [Int], maximumRate: Double) -> Matrix<Double> {
+        var values = [Double]()
+        values.reserveCapacity(indices.count * images.pixelsPerImage)
+        for index in indices { for p in images.image(index) { values.append(maximumRate * Double(p) / 255) } }
+        return Matrix(rows: indices.count, columns: images.pixelsPerImage, values: values)
+    }
 }
 
 /// Input rates λ_max · pixel / 255 of one image, pixels in row-major order.

@@ -160,6 +160,19 @@ public struct RateEvaluator<Scalar: DendriteScalar>: NetworkEvaluator {
         return (0..<output.rows).map { Array(output.values[$0 * output.columns..<($0 + 1) * output.columns]) }
     }
 
+    /// The feedforward pass's rates of every layer (the output layer's from its potentials).
+    public func testActivity(
+        images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
+    ) -> TestActivity {
+        let layers = layerValues(images: images, indices: indices, weights: weights).map(matrix)
+        var rates = layers
+        let soma = SomaticDynamics<Double>(configuration.neuron)
+        for i in rates[rates.count - 1].values.indices {
+            rates[rates.count - 1].values[i] = soma.rate(somatic: rates[rates.count - 1].values[i])
+        }
+        return TestActivity(outputPotentials: layers[layers.count - 1], layerRates: rates)
+    }
+
     /// The whole feedforward pass, one matrix (images × neurons) per layer: the input rates
     /// λ_max·pixel, each hidden layer's rates λ = λ_max σ(k_B (W s + b)), and the output
     /// layer's somatic potentials C = k_D (W s + b). Batched matrix products.

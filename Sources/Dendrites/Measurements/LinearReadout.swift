@@ -81,104 +81,73 @@ public struct LinearReadout: Sendable {
     }
 }
 
-/// Every layer's mean firing rates for test-style presentations of images (state cleared,
-/// MODEL.md §4), one matrix (images × neurons) per layer, input layer first: the input rates
-/// λ_max·pixel, then hidden layers, then the output layer.
-public enum LayerActivity {
-    /// Rate mode: the feedforward steady state, λ = λ_max σ(k_B(W s + b)) for hidden layers,
-    /// λ_max σ(k_D(W s + b)) for the output layer (what a rate-mode test computes).
-    public static func rateMode(configuration: NetworkConfiguration, weights: NetworkWeights<Double>,
-                                images: LabeledImages, indices: [Int]) -> [Matrix<Double>] {
-        // The rate-mode test's own feedforward pass; the output potentials become rates.
-        var layers = RateEvaluator<Double>(configuration: configuration)
-            .layerValues(images: images, indices: indices, weights: weights)
-        let soma = SomaticDynamics<Double>(configuration.neuron)
-        for i in layers[layers.count - 1].values.indices {
-            layers[layers.count - 1].values[i] = soma.rate(somatic: layers[layers.count - 1].values[i])
+/// The linear read-outs of every layer at a full test (README, `layer_accuracy.csv`): for each
+/// layer, a `LinearReadout` of its rates fitted on the first `readoutImages` training images
+/// (file order) and tested on the full test's images. Pure computation, safe to run off the
+/// training thread; the input layer's read-out, which never changes, is fitted once.
+public final class LayerReadouts: @unchecked Sendable {
+    public let configuration: NetworkConfiguration
+    public let readoutImages: Int
+    public let ridgePerSample: Double
+    private let dataset: ImageDataset
+    private var inputAccuracy: (testImages: Int, percent: Double)?
+
+    public init(configuration: NetworkConfiguration, dataset: ImageDataset, readoutImages: Int,
+                ridgePerSample: Double = LinearReadout.defaultRidgePerSample) {
+        precondition(readoutImages > 0)
+        self.configuration = configuration
+        self.dataset = dataset
+        self.readoutImages = min(readoutImages, dataset.train.count)
+        self.ridgePerSample = ridgePerSample
+    }
+
+    /// The training images the read-outs are fitted on.
+    public var trainingIndices: [Int] { Array(0..<readoutImages) }
+
+    /// Read-out accuracy of every layer (`layerNames`), in percent: fitted on `training`, the
+    /// activity of `trainingIndices`, and tested on `test`, the activity of the first test images.
+    public func accuracies(training: TestActivity, test: TestActivity) throws -> [LayerAccuracy] {
+        let trainLabels = (0..<training.layerRates[0].rows).map { Int(dataset.train.labels[$0]) }
+        let testLabels = (0..<test.layerRates[0].rows).map { Int(dataset.test.labels[$0]) }
+        let names = Self.layerNames(configuration)
+        func accuracy(_ m: Int) throws -> Double {
+            let readout = try LinearReadout(features: training.layerRates[m], labels: trainLabels,
+                                            classes: configuration.classCount, ridgePerSample: ridgePerSample)
+            return readout.accuracy(test.layerRates[m], labels: testLabels)
         }
-        return layers
-    }
-
-    /// Spiking mode: λ_max σ(C̄) of every layer, C̄ the mean somatic voltage over a test's
-    /// averaging window (as `PhaseAverages` gives hidden rates), from `SpikingEvaluator.layerPotentials`.
-    public static func spikingMode<Scalar: DendriteScalar>(
-        configuration: NetworkConfiguration, options: SpikingOptions, weights: NetworkWeights<Scalar>,
-        images: LabeledImages, indices: [Int], seed: UInt64
-    ) -> [Matrix<Double>] {
-        let r = configuration.neuron.maximumRate
-        let potentials = SpikingEvaluator<Scalar>(configuration: configuration, options: options)
-            .layerPotentials(images: images, indices: indices, weights: weights, seed: seed)
-        var layers = [inputMatrix(images: images, indices: indices, maximumRate: r)]
-        for m in 0..<configuration.layerCount {
-            let n = configuration.layerSizes[m]
-            var values = [Double]()
-            values.reserveCapacity(indices.count * n)
-            for row in potentials { values += doubles(row[m]).map { r * sigmoid($0) } }
-            layers.append(Matrix(rows: indices.count, columns: n, values: values))
+        return try names.indices.map { m in
+            if m == 0 {
+                if let cached = inputAccuracy, cached.testImages == testLabels.count {
+                    return LayerAccuracy(layer: names[0], percent: cached.percent)
+                }
+                let percent = try accuracy(0)
+                inputAccuracy = (testLabels.count, percent)
+                return LayerAccuracy(layer: names[0], percent: percent)
+            }
+            return LayerAccuracy(layer: names[m], percent: try accuracy(m))
         }
-        return layers
     }
 
-    static func inputMatrix(images: LabeledImages, indices: [Int], maximumRate: Double) -> Matrix<Double> {
-        var values = [Double]()
-        values.reserveCapacity(indices.count * images.pixelsPerImage)
-        for index in indices { for p in images.image(index) { values.append(maximumRate * Double(p) / 255) } }
-        return Matrix(rows: indices.count, columns: images.pixelsPerImage, values: values)
-    }
-
-    /// Names of the layers of `rateMode` / `spikingMode`, in order.
+    /// The layers in order: `input`, `hidden_<l>` …, `output`.
     public static func layerNames(_ configuration: NetworkConfiguration) -> [String] {
         ["input"] + (0..<configuration.hiddenLayerCount).map { "hidden_\($0)" } + ["output"]
     }
 }
 
-/// At each full test, fits a linear read-out of every layer's rates on the first
-/// `readoutImages` training images (file order) and tests it on the full test's images, then
-/// writes `layer_accuracy.csv`: `epoch,layer,accuracy_percent`, one row per layer (`input`,
-/// `hidden_<l>`, `output`) plus `network`, the network's own test accuracy.
-public final class LayerAccuracyRecorder<Scalar: DendriteScalar>: TrainingObserver {
-    public typealias Activity = (_ images: LabeledImages, _ indices: [Int], _ weights: NetworkWeights<Scalar>) -> [Matrix<Double>]
-    public let configuration: NetworkConfiguration
-    private let dataset: ImageDataset
-    private let readoutImages: Int
-    private let testImages: Int
-    private let activity: Activity
-    private let ridgePerSample: Double
+/// Writes `layer_accuracy.csv` (`epoch,layer,accuracy_percent`): at each full test, the
+/// read-out accuracy of every layer that the trainer measured (`EpochSummary.layerAccuracies`),
+/// then `network`, the network's own test accuracy.
+public final class LayerAccuracyRecorder: TrainingObserver {
     private let file: CSVFile
 
-    public init(directory: URL, configuration: NetworkConfiguration, dataset: ImageDataset, readoutImages: Int,
-                testImages: Int, ridgePerSample: Double = LinearReadout.defaultRidgePerSample,
-                activity: @escaping Activity) throws {
-        self.ridgePerSample = ridgePerSample
-        self.configuration = configuration
-        self.dataset = dataset
-        self.readoutImages = min(readoutImages, dataset.train.count)
-        self.testImages = min(testImages, dataset.test.count)
-        self.activity = activity
+    public init(directory: URL) throws {
         file = try CSVFile(directory.appendingPathComponent("layer_accuracy.csv"), header: "epoch,layer,accuracy_percent")
     }
 
     public func didFinishEpoch<S>(_ summary: EpochSummary, weights: NetworkWeights<S>) throws {
-        guard let weights = weights as? NetworkWeights<Scalar> else { return }
-        for (name, accuracy) in try measure(weights) {
-            try file.append("\(summary.epoch),\(name),\(String(format: "%.4f", accuracy))")
+        for measured in summary.layerAccuracies {
+            try file.append("\(summary.epoch),\(measured.layer),\(String(format: "%.4f", measured.percent))")
         }
         try file.append("\(summary.epoch),network,\(String(format: "%.4f", 100 - summary.testError))")
-    }
-
-    /// Read-out accuracy of every layer, in percent.
-    public func measure(_ weights: NetworkWeights<Scalar>) throws -> [(String, Double)] {
-        let trainIndices = Array(0..<readoutImages)
-        let testIndices = Array(0..<testImages)
-        let trainLabels = trainIndices.map { Int(dataset.train.labels[$0]) }
-        let testLabels = testIndices.map { Int(dataset.test.labels[$0]) }
-        let trainActivity = activity(dataset.train, trainIndices, weights)
-        let testActivity = activity(dataset.test, testIndices, weights)
-        let names = LayerActivity.layerNames(configuration)
-        return try names.indices.map { m in
-            let readout = try LinearReadout(features: trainActivity[m], labels: trainLabels, classes: configuration.classCount,
-                                          ridgePerSample: ridgePerSample)
-            return (names[m], readout.accuracy(testActivity[m], labels: testLabels))
-        }
     }
 }

@@ -82,8 +82,8 @@ public final class MeasurementRecorder: TrainingObserver {
         if image % interval == 0 { try recordWeights(epoch: epoch, image: image, weights: weights) }
     }
 
-    public func didFinishEpoch<Scalar>(_ summary: EpochSummary, weights: NetworkWeights<Scalar>) throws {
-        if blockCount > 0 { try flushBlock(epoch: summary.epoch, lastImage: summary.images) }
+    public func didFinishTraining(epoch: Int, images: Int) throws {
+        if blockCount > 0 { try flushBlock(epoch: epoch, lastImage: images) }
         blockStart = 1
         // Every series restarts with the epoch, so a run resumed from an epoch's checkpoint
         // records exactly what the uninterrupted run does.

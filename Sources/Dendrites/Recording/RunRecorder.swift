@@ -84,13 +84,16 @@ public final class RunRecorder: TrainingObserver {
         try quickTests.append("\(epoch),\(image),\(error)")
     }
 
-    public func didFinishEpoch<Scalar>(_ s: EpochSummary, weights: NetworkWeights<Scalar>) throws {
+    public func didFinishTraining(epoch: Int, images: Int) throws {
         if lossCount > 0 {
-            try losses.append("\(s.epoch),\(blockStart),\(blockStart + lossCount - 1),\(lossSum / Double(lossCount))")
+            try losses.append("\(epoch),\(blockStart),\(blockStart + lossCount - 1),\(lossSum / Double(lossCount))")
         }
         lossSum = 0
         lossCount = 0
         blockStart = 1
+    }
+
+    public func didFinishEpoch<Scalar>(_ s: EpochSummary, weights: NetworkWeights<Scalar>) throws {
         try WeightFiles.save(weights, to: directory, prefix: "epoch_\(s.epoch)_")
         try metrics.append("\(s.epoch),\(s.testError),\(s.trainingError),\(s.meanLoss),\(s.images),\(String(format: "%.3f", s.seconds))")
     }

@@ -86,6 +86,29 @@ public enum Benchmark {
                                testMillisecondsAllThreads: 1000 * allThreads / Double(indices.count), threads: threads)
     }
 
+    /// The whole training job, as `train` runs it with the default recording (quick tests, the
+    /// full test, read-outs, angles, the Jacobian condition, checkpoints), into a temporary
+    /// directory that is removed afterwards: milliseconds per training image, all in (but
+    /// loading MNIST), for `epochs` epochs of `imagesPerEpoch` images.
+    public static func measureJob(
+        hidden: [Int], mode: SimulationMode = .spiking, precision: Precision, dataset: ImageDataset,
+        imagesPerEpoch: Int = 60_000, epochs: Int = 1, spiking: SpikingOptions = SpikingOptions()
+    ) throws -> Double {
+        let network = NetworkConfiguration(hiddenSizes: hidden, inputSize: dataset.train.pixelsPerImage)
+        var training = TrainingOptions(learningRates: TrainingOptions.defaultLearningRates(hiddenLayers: hidden.count))
+        training.epochs = epochs
+        training.imagesPerEpoch = min(imagesPerEpoch, dataset.train.count)
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("dendrites-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        var spec = TrainingRunSpec(network: network, training: training, outputDirectory: parent.appendingPathComponent("run"))
+        spec.mode = mode
+        spec.precision = precision
+        spec.spiking = spiking
+        let start = DispatchTime.now()
+        try TrainingRun.run(spec, dataset: dataset, commandLine: ["dendrite-train", "bench"], observers: [])
+        return 1000 * seconds(since: start) / Double(epochs * training.imagesPerEpoch)
+    }
+
     private static func seconds(since start: DispatchTime) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }

@@ -277,20 +277,21 @@ extension TrainingRun {
         let recorder = try RunRecorder(resumingIn: directory)
         let summaries = SummaryCollector()
         // The measurement recorders append to their files (runs recorded before them have none).
-        var measurements: [TrainingObserver] = []
+        var measurements: (observers: [TrainingObserver], readouts: LayerReadouts?) = ([], nil)
         if let options = record.measurements {
             var spec = TrainingRunSpec(network: record.network, training: record.training, outputDirectory: directory)
             spec.mode = record.mode
             spec.precision = record.precision
             spec.spiking = record.spiking ?? SpikingOptions()
             spec.measurements = options
-            measurements = try measurementObservers(spec, network: record.network, dataset: dataset, scalar: D.Scalar.self)
+            measurements = try TrainingRun.measurements(spec, network: record.network, dataset: dataset)
         }
         var trainer = Trainer(network: record.network, options: record.training, weights: state.weights,
                               dynamics: dynamics, evaluator: evaluator, generator: state.generator)
         try trainer.restore(from: state)
+        trainer.readouts = measurements.readouts
         trainer.epochDidEnd = { try Checkpoint.write($0, to: directory) }
-        try trainer.run(dataset: dataset, observers: [recorder, summaries] + measurements + observers)
+        try trainer.run(dataset: dataset, observers: [recorder, summaries] + measurements.observers + observers)
         return summaries.epochs
     }
 }

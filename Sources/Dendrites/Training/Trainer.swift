@@ -19,6 +19,11 @@ where Dynamics.Scalar == Evaluator.Scalar {
     /// Called at the end of every epoch, after the observers, with what a resumed run needs
     /// (see Checkpoint.swift); the run directory's checkpoint is written here.
     public var epochDidEnd: ((TrainerState<Scalar>) throws -> Void)? = nil
+    /// Threads for the tests (quick tests, full tests, read-outs); with two or more, the tests run
+    /// beside training (see `run`). Results do not depend on it.
+    public var testThreads = ComputeThreads.available
+    /// The layers' linear read-outs, measured with every full test (nil: none).
+    public var readouts: LayerReadouts? = nil
 
     public init(network: NetworkConfiguration, options: TrainingOptions, weights: NetworkWeights<Scalar>,
                 dynamics: Dynamics, evaluator: Evaluator, generator: Xoshiro256) {
@@ -34,6 +39,11 @@ where Dynamics.Scalar == Evaluator.Scalar {
 
     /// Test error in percent on the given test images, state cleared before each image.
     public func testError(on images: LabeledImages, indices: [Int], seed: UInt64) -> Double {
+        Self.testError(evaluator, network: network, weights: weights, on: images, indices: indices, seed: seed)
+    }
+
+    static func testError(_ evaluator: Evaluator, network: NetworkConfiguration, weights: NetworkWeights<Scalar>,
+                          on images: LabeledImages, indices: [Int], seed: UInt64) -> Double {
         let potentials = evaluator.outputPotentials(images: images, indices: indices, weights: weights, seed: seed)
         var wrong = 0
         for (row, index) in indices.enumerated()
@@ -41,6 +51,23 @@ where Dynamics.Scalar == Evaluator.Scalar {
             wrong += 1
         }
         return 100 * Double(wrong) / Double(indices.count)
+    }
+
+    /// The end-of-epoch test on the first `fullTestImages` test images and, with `readouts`, the
+    /// layers' read-outs, which reuse the test's activity and add only their training images.
+    static func epochTest(_ evaluator: Evaluator, network: NetworkConfiguration, weights: NetworkWeights<Scalar>,
+                          dataset: ImageDataset, testImages: Int, seed: UInt64, readouts: LayerReadouts?,
+                          readoutSeed: UInt64) throws -> (error: Double, layers: [LayerAccuracy]) {
+        let indices = Array(0..<testImages)
+        guard let readouts else {
+            return (testError(evaluator, network: network, weights: weights, on: dataset.test, indices: indices, seed: seed), [])
+        }
+        let test = evaluator.testActivity(images: dataset.test, indices: indices, weights: weights, seed: seed)
+        let wrong = zip(test.predictions(neuronsPerClass: network.neuronsPerClass), indices)
+            .filter { $0 != Int(dataset.test.labels[$1]) }.count
+        let training = evaluator.testActivity(images: dataset.train, indices: readouts.trainingIndices, weights: weights,
+                                              seed: readoutSeed)
+        return (100 * Double(wrong) / Double(testImages), try readouts.accuracies(training: training, test: test))
     }
 
     /// Brings `weights.forward[0]` up to date from the dynamics, where it is kept (see
@@ -51,13 +78,41 @@ where Dynamics.Scalar == Evaluator.Scalar {
         rule.bottomWeightsDidSynchronize()
     }
 
+    /// A finished test, as the trainer hands it to the observers.
+    enum TestOutcome {
+        case quick(epoch: Int, image: Int, error: Double)
+        case epoch(EpochSummary, weights: NetworkWeights<Scalar>, state: TrainerState<Scalar>)
+    }
+
+    private func deliver(_ outcomes: [Result<TestOutcome, Error>], to observers: [TrainingObserver]) throws {
+        for outcome in outcomes {
+            switch try outcome.get() {
+            case let .quick(epoch, image, error):
+                for o in observers { try o.didQuickTest(epoch: epoch, image: image, error: error) }
+            case let .epoch(summary, weights, state):
+                for o in observers { try o.didFinishEpoch(summary, weights: weights) }
+                try epochDidEnd?(state)
+            }
+        }
+    }
+
     /// Trains for the remaining epochs, reporting to `observers`.
+    ///
+    /// With two or more `testThreads`, the tests run on a background thread (on `testThreads − 1`
+    /// threads) while training goes on, and their results reach the observers some images later;
+    /// the last epoch's full test runs on all of them and is waited for. Training itself, and
+    /// every test result, are the same as with the tests run in place.
     public mutating func run(dataset: ImageDataset, observers: [TrainingObserver]) throws {
         let train = dataset.train
         let test = dataset.test
         var averages = PhaseAverages<Scalar>(configuration: network)
         var input = [Scalar](repeating: 0, count: network.inputSize)
         let maximumRate = Scalar(network.neuron.maximumRate)
+        let tests = TestQueue<TestOutcome>(inBackground: testThreads >= 2)
+        let backgroundEvaluator = evaluator.limited(toThreads: max(1, testThreads - 1))
+        let allThreadsEvaluator = evaluator.limited(toThreads: testThreads)
+        // A test still running when training stops (a divergence, a failed write) is waited for.
+        defer { _ = tests.collectAll() }
         dynamics.weightsDidChange(weights)
         for o in observers {
             o.trainingWillStart(epochs: options.epochs, imagesPerEpoch: options.imagesPerEpoch, startingEpoch: completedEpochs)
@@ -99,24 +154,48 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 let isLast = n == options.imagesPerEpoch - 1
                 if !isLast && quickTestFollows {
                     let chosen = generator.sample(options.quickTestImages, from: test.count)
-                    let error = testError(on: test, indices: chosen, seed: generator.next())
+                    let (seed, snapshot, configuration) = (generator.next(), weights, network)
+                    tests.submit {
+                        .quick(epoch: epoch, image: n + 1,
+                               error: Self.testError(backgroundEvaluator, network: configuration, weights: snapshot, on: test,
+                                                     indices: chosen, seed: seed))
+                    }
                     dynamics.clearState()
-                    for o in observers { try o.didQuickTest(epoch: epoch, image: n + 1, error: error) }
+                    if !tests.inBackground { try deliver(tests.collect(), to: observers) }
                 }
+                if tests.inBackground && n % 64 == 0 { try deliver(tests.collect(), to: observers) }
             }
             synchronizeBottomWeights()
-            let error = testError(on: test, indices: Array(0..<options.fullTestImages), seed: generator.next())
+            for o in observers { try o.didFinishTraining(epoch: epoch, images: options.imagesPerEpoch) }
+            let seed = generator.next()
             dynamics.clearState()
             guard weights.isSane else { throw TrainingError.diverged(epoch: epoch, image: options.imagesPerEpoch) }
             completedEpochs = epoch
-            let summary = EpochSummary(
-                epoch: epoch, testError: error,
-                trainingError: 100 * Double(wrong) / Double(options.imagesPerEpoch),
-                meanLoss: lossSum / Double(options.imagesPerEpoch), images: options.imagesPerEpoch,
-                seconds: Date().timeIntervalSince(started))
-            for o in observers { try o.didFinishEpoch(summary, weights: weights) }
-            try epochDidEnd?(state)
+            let (state, snapshot, configuration, schedule, readouts) = (self.state, weights, network, options, readouts)
+            let isFinal = epoch == options.epochs || !tests.inBackground
+            let testEvaluator = isFinal ? allThreadsEvaluator : backgroundEvaluator
+            let trainingError = 100 * Double(wrong) / Double(options.imagesPerEpoch)
+            let meanLoss = lossSum / Double(options.imagesPerEpoch)
+            let trainingSeconds = Date().timeIntervalSince(started)
+            let fullTest = {
+                let result = try Self.epochTest(testEvaluator, network: configuration, weights: snapshot, dataset: dataset,
+                                                testImages: schedule.fullTestImages, seed: seed, readouts: readouts,
+                                                readoutSeed: schedule.seed)
+                // In the background the test overlaps the next epoch: the epoch's time is its training.
+                let seconds = isFinal ? Date().timeIntervalSince(started) : trainingSeconds
+                let summary = EpochSummary(epoch: epoch, testError: result.error, trainingError: trainingError,
+                                           meanLoss: meanLoss, images: schedule.imagesPerEpoch, seconds: seconds,
+                                           layerAccuracies: result.layers)
+                return TestOutcome.epoch(summary, weights: snapshot, state: state)
+            }
+            if isFinal {
+                try deliver(tests.collectAll(), to: observers)
+                try deliver([Result(catching: fullTest)], to: observers)
+            } else {
+                tests.submit(fullTest)
+            }
         }
+        try deliver(tests.collectAll(), to: observers)
     }
 }
 

@@ -11,8 +11,15 @@ public protocol TrainingObserver: AnyObject {
     /// every other matrix and every bias is current.
     func didLearn<Scalar>(epoch: Int, image: Int, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>,
                           weights: NetworkWeights<Scalar>) throws
+    /// A quick test's result. Tests may run on another thread while training goes on, so this
+    /// can come some images after the quick test's place (`image`); it is always on the
+    /// training thread, and in order.
     func didQuickTest(epoch: Int, image: Int, error: Double) throws
-    /// After each epoch's full test, with the weights at that moment.
+    /// Right after an epoch's last training image, before its full test: the place to close
+    /// per-epoch series.
+    func didFinishTraining(epoch: Int, images: Int) throws
+    /// After each epoch's full test, with the weights the test used (those at the end of the
+    /// epoch's training). Like quick tests, it may come during the next epoch.
     func didFinishEpoch<Scalar>(_ summary: EpochSummary, weights: NetworkWeights<Scalar>) throws
 }
 
@@ -22,6 +29,7 @@ extension TrainingObserver {
     public func didLearn<Scalar>(epoch: Int, image: Int, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>,
                                  weights: NetworkWeights<Scalar>) throws {}
     public func didQuickTest(epoch: Int, image: Int, error: Double) throws {}
+    public func didFinishTraining(epoch: Int, images: Int) throws {}
     public func didFinishEpoch<Scalar>(_ summary: EpochSummary, weights: NetworkWeights<Scalar>) throws {}
 }
 
@@ -36,4 +44,13 @@ public struct EpochSummary: Codable, Equatable, Sendable {
     public var meanLoss: Double
     public var images: Int
     public var seconds: Double
+    /// The linear read-out of every layer at this full test (when the run measures them).
+    public var layerAccuracies: [LayerAccuracy] = []
+}
+
+/// A layer's linear read-out accuracy at a full test.
+public struct LayerAccuracy: Codable, Equatable, Sendable {
+    /// `input`, `hidden_<l>` or `output`.
+    public var layer: String
+    public var percent: Double
 }

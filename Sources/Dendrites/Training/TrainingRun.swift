@@ -21,6 +21,9 @@ public struct TrainingRunSpec: Sendable {
     public var preset: String? = nil
     /// Alignment angles, the Jacobian condition and per-layer read-outs (`Measurements/`).
     public var measurements = MeasurementOptions()
+    /// Threads for the tests; with two or more they run beside training (`Trainer.run`).
+    /// Results do not depend on it.
+    public var testThreads = ComputeThreads.available
 
     public init(network: NetworkConfiguration, training: TrainingOptions, outputDirectory: URL) {
         self.network = network
@@ -121,24 +124,26 @@ public enum TrainingRun {
         let recorder = try RunRecorder(directory: spec.outputDirectory, record: record)
         try recorder.saveInitialWeights(weights)
         let summaries = SummaryCollector()
-        let measurements = try measurementObservers(spec, network: network, dataset: dataset, scalar: D.Scalar.self)
+        let measurements = try measurements(spec, network: network, dataset: dataset)
         var trainer = Trainer(network: network, options: spec.training, weights: weights,
                               dynamics: dynamics, evaluator: evaluator, generator: generator)
+        trainer.readouts = measurements.readouts
+        trainer.testThreads = spec.testThreads
         // Checkpoints (Checkpoint.swift): one before the first epoch, then one after each.
         let directory = spec.outputDirectory
         try Checkpoint.write(trainer.state, to: directory)
         trainer.epochDidEnd = { try Checkpoint.write($0, to: directory) }
-        try trainer.run(dataset: dataset, observers: [recorder, summaries] + measurements + observers)
+        try trainer.run(dataset: dataset, observers: [recorder, summaries] + measurements.observers + observers)
         return summaries.epochs
     }
 }
 
 extension TrainingRun {
     /// The measurement recorders of a run: angles and the Jacobian condition (networks with a
-    /// hidden layer), and the per-layer read-outs at each full test.
-    static func measurementObservers<Scalar: DendriteScalar>(
-        _ spec: TrainingRunSpec, network: NetworkConfiguration, dataset: ImageDataset, scalar: Scalar.Type
-    ) throws -> [TrainingObserver] {
+    /// hidden layer), and the per-layer read-outs, which the trainer measures with each full test.
+    static func measurements(
+        _ spec: TrainingRunSpec, network: NetworkConfiguration, dataset: ImageDataset
+    ) throws -> (observers: [TrainingObserver], readouts: LayerReadouts?) {
         let options = spec.measurements
         var observers: [TrainingObserver] = []
         if network.hiddenLayerCount > 0 {
@@ -146,26 +151,11 @@ extension TrainingRun {
                 directory: spec.outputDirectory, configuration: network, updateInterval: options.updateAngleInterval,
                 interval: options.interval, smoothingBlock: options.smoothingBlock, jacobianWindow: options.smoothingBlock))
         }
-        if options.readoutImages > 0 {
-            let activity: LayerAccuracyRecorder<Scalar>.Activity
-            switch spec.mode {
-            case .rate:
-                activity = { images, indices, weights in
-                    LayerActivity.rateMode(configuration: network, weights: weights.converted(), images: images, indices: indices)
-                }
-            case .spiking:
-                let (spiking, seed) = (spec.spiking, spec.training.seed)
-                activity = { images, indices, weights in
-                    LayerActivity.spikingMode(configuration: network, options: spiking, weights: weights,
-                                              images: images, indices: indices, seed: seed)
-                }
-            }
-            observers.append(try LayerAccuracyRecorder<Scalar>(
-                directory: spec.outputDirectory, configuration: network, dataset: dataset,
-                readoutImages: options.readoutImages, testImages: spec.training.fullTestImages,
-                ridgePerSample: options.readoutRidgePerSample, activity: activity))
-        }
-        return observers
+        guard options.readoutImages > 0 else { return (observers, nil) }
+        observers.append(try LayerAccuracyRecorder(directory: spec.outputDirectory))
+        let readouts = LayerReadouts(configuration: network, dataset: dataset, readoutImages: options.readoutImages,
+                                     ridgePerSample: options.readoutRidgePerSample)
+        return (observers, readouts)
     }
 }
 

@@ -665,4 +665,33 @@ extension SpikingEvaluator {
         }
     }
 
+    /// Every layer's test activity: λ_max σ(C̄) of each layer's mean somatic voltage over the
+    /// test window (as `PhaseAverages` gives hidden rates), and the output potentials C̄.
+    public func testActivity(
+        images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
+    ) -> TestActivity {
+        let r = configuration.neuron.maximumRate
+        let potentials = layerPotentials(images: images, indices: indices, weights: weights, seed: seed)
+        var layers = [TestActivity.inputRates(images: images, indices: indices, maximumRate: r)]
+        var output: [Double] = []
+        for m in 0..<configuration.layerCount {
+            let n = configuration.layerSizes[m]
+            var values = [Double]()
+            values.reserveCapacity(indices.count * n)
+            for row in potentials {
+                let potential = doubles(row[m])
+                values += potential.map { r * sigmoid($0) }
+                if m == configuration.layerCount - 1 { output += potential }
+            }
+            layers.append(Matrix(rows: indices.count, columns: n, values: values))
+        }
+        return TestActivity(outputPotentials: Matrix(rows: indices.count, columns: configuration.layerSizes.last!, values: output),
+                            layerRates: layers)
+    }
+
+    public func limited(toThreads threads: Int) -> SpikingEvaluator {
+        var limited = self
+        limited.threads = max(1, min(self.threads, threads))
+        return limited
+    }
 }
