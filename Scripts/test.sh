@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs missing build dependencies (and, optionally, Slurm
 # and munge for the test that runs a sweep on a real local Slurm), builds in release mode
-# with the tests, and runs the whole suite (Swift Testing). The exit code is swift's.
+# with the tests, runs the whole suite (Swift Testing), then installs the Python analysis
+# package and runs its tests (pytest). The exit code is non-zero if either failed.
 #
 # The tests read the reference fixtures and MNIST from ../shared (the folder `shared` beside
 # this clone), or from $DENDRITES_SHARED if set.
@@ -36,4 +37,15 @@ source "$root/Scripts/swift-flags.sh"
 echo "==> swift build -c release --build-tests ${SWIFT_RELEASE_FLAGS[*]}"
 swift build -c release --build-tests ${scratch[@]+"${scratch[@]}"} ${SWIFT_RELEASE_FLAGS[@]+"${SWIFT_RELEASE_FLAGS[@]}"}
 echo "==> swift test -c release --skip-build"
-swift test -c release --skip-build ${scratch[@]+"${scratch[@]}"} ${SWIFT_RELEASE_FLAGS[@]+"${SWIFT_RELEASE_FLAGS[@]}"} "$@"
+status=0
+swift test -c release --skip-build ${scratch[@]+"${scratch[@]}"} ${SWIFT_RELEASE_FLAGS[@]+"${SWIFT_RELEASE_FLAGS[@]}"} "$@" || status=$?
+
+# The Python analysis package (python/): installed from the checkout with its dependencies
+# (numpy, pandas, matplotlib, pytest from PyPI), tested against the run directories in Results/.
+# Skipped when a filter was given to swift test.
+if [[ $# -eq 0 ]]; then
+    echo "==> pip install ./python[test] && pytest python/tests"
+    python3 -m pip install --quiet --disable-pip-version-check "$root/python[test]" || status=1
+    python3 -m pytest -q -p no:cacheprovider "$root/python/tests" || status=1
+fi
+exit "$status"

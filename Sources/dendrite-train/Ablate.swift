@@ -27,8 +27,16 @@ struct Ablate: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Architectures: hidden sizes each, e.g. none 500 500,100.", valueName: "sizes"))
     var hidden: [HiddenSizes] = [HiddenSizes([]), HiddenSizes([500]), HiddenSizes([500, 100]), HiddenSizes([500, 100, 100])]
 
-    @Option(help: "Seeds per architecture and setting: 1…N (from --first-seed).")
-    var seeds = 5
+    @Option(help: "Seeds per architecture and setting: 1…N (from --first-seed); default 5, with --paper 3 per depth.")
+    var seeds: Int?
+
+    @Flag(help: "The paper's experiments instead of --hidden and --vary: 784-10 … 784-500-100-100-10 over --seeds, the feedback variants at 784-500-10 (sparse, symmetric, noisy symmetric, backprop, random plateau times) and g_A = 0.05, 0.6 at 784-500-100-10 over --variant-seeds; 60 epochs in float32 unless --epochs or --precision says otherwise. Default sweep directory: Results/paper (`dendrite-train paper`).")
+    var paper = false
+
+    @Option(help: "With --paper: seeds of each variant (default 1).")
+    var variantSeeds: Int?
+
+    var seedCount: Int { seeds ?? (paper ? 3 : 5) }
 
     @Option(help: "The first seed.")
     var firstSeed: UInt64 = 1
@@ -107,7 +115,14 @@ struct Ablate: ParsableCommand {
     }
 
     func validate() throws {
-        if seeds <= 0 { throw ValidationError("--seeds must be at least 1, not \(seeds)") }
+        if seedCount <= 0 { throw ValidationError("--seeds must be at least 1, not \(seedCount)") }
+        if let variantSeeds, variantSeeds <= 0 { throw ValidationError("--variant-seeds must be at least 1, not \(variantSeeds)") }
+        if variantSeeds != nil && !paper { throw ValidationError("--variant-seeds is for the paper's sweep; add --paper") }
+        if paper {
+            let given = Preset.givenOptions(in: CommandLine.arguments)
+            if given.contains("hidden") { throw ValidationError("--hidden is set by --paper (its depths are 0–3 hidden layers)") }
+            if !vary.isEmpty { throw ValidationError("--vary cannot be combined with --paper; sweep the paper's variants with --paper alone") }
+        }
         if let jobs, jobs <= 0 { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
         if hidden.isEmpty { throw ValidationError("--hidden needs at least one architecture") }
         if cpusPerTask <= 0 { throw ValidationError("--cpus-per-task must be at least 1, not \(cpusPerTask)") }
@@ -129,9 +144,21 @@ struct Ablate: ParsableCommand {
     /// The plan; every run's train command is checked by parsing it.
     func plan() throws -> SweepPlan {
         let axes = try axes()
-        var plan = SweepPlan(sweepDirectory: sweepDirectory(), architectures: hidden.map(\.sizes),
-                             seeds: (0..<UInt64(seeds)).map { firstSeed + $0 }, axes: axes, trainOptions: trainOptions,
+        let seedList = (0..<UInt64(seedCount)).map { firstSeed + $0 }
+        var plan: SweepPlan
+        if paper {
+            var options = trainOptions
+            let given = Preset.givenOptions(in: trainOptions)
+            if !given.contains("epochs") { options += ["--epochs", "60"] }
+            if !given.contains("precision") && !given.contains("mode") { options += ["--precision", "float32"] }
+            plan = SweepPlan.paper(sweepDirectory: sweepDirectory(), seeds: seedList,
+                                   variantSeeds: (0..<UInt64(variantSeeds ?? 1)).map { firstSeed + $0 },
+                                   trainOptions: options, root: root.map { URL(fileURLWithPath: $0) })
+        } else {
+            plan = SweepPlan(sweepDirectory: sweepDirectory(), architectures: hidden.map(\.sizes),
+                             seeds: seedList, axes: axes, trainOptions: trainOptions,
                              root: root.map { URL(fileURLWithPath: $0) })
+        }
         var epochs = 1
         for run in plan.runs {
             do {
@@ -149,6 +176,7 @@ struct Ablate: ParsableCommand {
 
     func sweepDirectory() -> URL {
         if let sweep { return URL(fileURLWithPath: sweep) }
+        if paper { return URL(fileURLWithPath: "Results/paper") }
         let architectures = hidden.map { SweepPlan.hiddenOption($0.sizes).replacingOccurrences(of: ",", with: "-") }
         var options: [String] = []
         var skipNext = false
@@ -159,7 +187,7 @@ struct Ablate: ParsableCommand {
             options.append(option.replacingOccurrences(of: "--", with: ""))
         }
         let varied = vary.map { "vary-" + $0 }
-        let raw = (["ablate", architectures.joined(separator: "_"), "seeds\(seeds)"] + varied + options).joined(separator: "-")
+        let raw = (["ablate", architectures.joined(separator: "_"), "seeds\(seedCount)"] + varied + options).joined(separator: "-")
         let safe = String(raw.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
         return URL(fileURLWithPath: "Results/sweeps").appendingPathComponent(safe)
     }
@@ -180,7 +208,8 @@ struct Ablate: ParsableCommand {
         let plan = try plan()
         if slurm, let partition { try SlurmSweep.checkPartition(partition) }  // before anything is written
         let command = CommandLine.arguments.map(ShellQuoting.quote).joined(separator: " ")
-        try plan.prepareDirectory(title: plan.axes.isEmpty ? "Hidden-layer ablation" : "Sweep", command: command)
+        let title = paper ? "The paper's experiments" : plan.axes.isEmpty ? "Hidden-layer ablation" : "Sweep"
+        try plan.prepareDirectory(title: title, command: command)
 
         var pending: [SweepPlan.Run] = []
         for run in plan.runs {
@@ -301,4 +330,31 @@ final class FailureList: @unchecked Sendable {
     private var list: [String] = []
     func add(_ name: String) { lock.lock(); list.append(name); lock.unlock() }
     var names: [String] { lock.lock(); defer { lock.unlock() }; return list }
+}
+
+/// `dendrite-train paper`: the paper's sweep, `ablate --paper` with the same options.
+struct Paper: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the paper's experiments as one resumable sweep (ablate --paper), on local cores or as a Slurm array.",
+        discussion: """
+        Depth: 784-10, 784-500-10, 784-500-100-10, 784-500-100-100-10 over --seeds (default 3). Feedback at \
+        784-500-10: sparse (0.8, ×5), symmetric, noisy symmetric (0.05), the backprop control, random plateau \
+        times; apical coupling at 784-500-100-10: g_A = 0.05 and 0.6; each over --variant-seeds (default 1). \
+        Every run trains 60 epochs in float32 with the paper's learning rates for its depth, with every \
+        measurement recorded, into Results/paper/<run> (or --sweep). Every option of `ablate` applies \
+        (--jobs, --slurm, --partition, --time, --dry-run …), and unknown options go to every train. Started \
+        again, the sweep skips finished runs and resumes the others from their checkpoints. \
+        `dendrite-train report --sweep Results/paper` draws the figures across runs.
+          dendrite-train paper --jobs 2
+          dendrite-train paper --seeds 5 --slurm --partition cpu --time 12:00:00 --mem 2G
+        """
+    )
+
+    @Argument(parsing: .captureForPassthrough, help: "Options of `ablate` (see `dendrite-train ablate --help`).")
+    var arguments: [String] = []
+
+    func run() throws {
+        let ablate = try Ablate.parse(["--paper"] + arguments)
+        try ablate.run()
+    }
 }

@@ -18,14 +18,28 @@ struct Report: ParsableCommand {
     )
 
     @Argument(help: ArgumentHelp("Run directories (each holds a config.json).", valueName: "run-dir"))
-    var runs: [String]
+    var runs: [String] = []
+
+    @Option(help: ArgumentHelp("A sweep directory (ablate, paper): write its summary and the figures across its runs (test error per epoch and against depth, update and weight angles, Theorem 1's eigenvalue, the read-out hierarchy, the variants), each group's mean over seeds with a min–max band, and an index.html, into the sweep directory.", valueName: "dir"))
+    var sweep: String?
 
     func validate() throws {
-        if runs.isEmpty { throw ValidationError("give at least one run directory") }
+        if runs.isEmpty && sweep == nil { throw ValidationError("give at least one run directory, or --sweep DIR") }
+        if !runs.isEmpty && sweep != nil { throw ValidationError("give run directories or --sweep DIR, not both") }
     }
 
     func run() throws {
         do {
+            if let sweep {
+                let directory = URL(fileURLWithPath: sweep)
+                let collection = try SweepCollection.collect(sweepDirectory: directory)
+                let markdown = collection.summary.markdown(title: collection.manifest.title, command: collection.manifest.command)
+                print(markdown)
+                let page = try SweepReport(sweepDirectory: directory).write(summaryMarkdown: markdown)
+                for run in collection.missing { print("  not finished: \(run.description)") }
+                print("figures: \(page.path)")
+                return
+            }
             let summaries = try runs.map { try RunSummary(directory: URL(fileURLWithPath: $0)) }
             let table = try RunReport.write(summaries)
             print(table, terminator: "")

@@ -25,8 +25,8 @@ struct Test: ParsableCommand {
     @Option(help: "Simulation mode: 'spiking' or 'rate'.")
     var mode: SimulationMode = .spiking
 
-    @Option(help: "Floating-point precision in spiking mode: 'float64' or 'float32'.")
-    var precision: Precision = .float64
+    @Option(help: "Floating-point precision in spiking mode: 'float32' (default) or 'float64'.")
+    var precision: Precision = .float32
 
     @Option(help: "Pixel order W_0 was trained with: 'row-major' (ours) or 'column-major' (the authors' saved simulations).")
     var pixelOrder: PixelOrder = .rowMajor

@@ -30,8 +30,8 @@ struct Train: ParsableCommand {
     @Option(help: "Simulation mode: 'spiking' (the paper's model) or 'rate' (non-spiking; matches the authors' rate mode to rounding).")
     var mode: SimulationMode = .spiking
 
-    @Option(help: "Floating-point precision: 'float64', or 'float32' (spiking mode only).")
-    var precision: Precision = .float64
+    @Option(help: "Floating-point precision: 'float32' or 'float64' in spiking mode (default float32: the same errors over 5 seeds, 1.6× faster); rate mode runs in float64 only.")
+    var precision: Precision?
 
     // MARK: Spiking time course
     @Option(help: "Phase length in steps: the minimum of the random lengths 50 + floor(Wald(2, 1)), or the fixed length with --fixed-phase-length.")
@@ -170,7 +170,7 @@ struct Train: ParsableCommand {
 
         var spec = TrainingRunSpec(network: network, training: training, outputDirectory: outputDirectory())
         spec.mode = mode
-        spec.precision = precision
+        spec.precision = precision ?? .float64
         spec.spiking.minimumPhaseLength = phaseLength
         spec.spiking.randomPhaseLengths = !fixedPhaseLength
         spec.spiking.averagingWindow = averagingWindow
@@ -184,6 +184,7 @@ struct Train: ParsableCommand {
         spec.initialWeightsPrefix = initPrefix
         spec.pixelOrder = pixelOrder
         if let preset { try Preset.named(preset).apply(to: &spec, given: Preset.givenOptions(in: arguments)) }
+        if precision == nil { spec.precision = spec.mode == .spiking ? .float32 : .float64 }
         spec.measurements.updateAngleInterval = recordInterval
         spec.measurements.interval = measureInterval
         spec.measurements.readoutImages = readoutImages

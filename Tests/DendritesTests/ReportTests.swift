@@ -131,3 +131,105 @@ struct ReportTests {
         #expect(throws: ReportError.self) { try RunSummary(directory: root) }
     }
 }
+
+// MARK: - The paper's sweep and the report across its runs
+
+@Suite("The paper's sweep")
+struct PaperSweepTests {
+    @Test("The plan: depth 0–3 over the seeds, the variants and g_A over their seeds, named runs, the paper's options")
+    func plan() throws {
+        let root = URL(fileURLWithPath: "/lab")
+        let plan = SweepPlan.paper(sweepDirectory: URL(fileURLWithPath: "/lab/Results/paper"), seeds: [1, 2, 3], variantSeeds: [1],
+                                   trainOptions: ["--epochs", "60", "--precision", "float32"], root: root)
+        let runs = plan.runs
+        #expect(runs.count == 4 * 3 + 7)
+        #expect(runs.prefix(6).map(\.name) == ["784-10-seed1", "784-10-seed2", "784-10-seed3",
+                                                "784-500-10-seed1", "784-500-10-seed2", "784-500-10-seed3"])
+        #expect(runs.suffix(7).map(\.name) == ["784-500-10-sparse-seed1", "784-500-10-symmetric-seed1", "784-500-10-noisy-symmetric-seed1",
+                                               "784-500-10-backprop-seed1", "784-500-10-random-plateau-times-seed1",
+                                               "784-500-100-10-apical-0.05-seed1", "784-500-100-10-apical-0.6-seed1"])
+        let noisy = try #require(runs.first { $0.name == "784-500-10-noisy-symmetric-seed1" })
+        #expect(noisy.trainArguments == ["--output", "Results/paper/784-500-10-noisy-symmetric-seed1", "--resume-existing", "--quiet",
+                                         "--hidden", "500", "--seed", "1", "--symmetric-feedback", "--symmetric-noise", "0.05",
+                                         "--epochs", "60", "--precision", "float32"])
+        #expect(runs[9].trainArguments.contains("500,100,100") && runs[9].name == "784-500-100-100-10-seed1")
+        #expect(plan.seeds(for: plan.groups[0]) == [1, 2, 3] && plan.seeds(for: plan.groups.last!) == [1])
+        #expect(plan.settingLabel(["sparse"]) == "sparse" && plan.settingLabel([""]) == "")
+
+        // sweep.json keeps the alternatives (format 2) and gives the same plan back.
+        let sweep = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: sweep) }
+        var local = SweepPlan.paper(sweepDirectory: sweep, seeds: [1, 2], variantSeeds: [4], trainOptions: ["--epochs", "2"])
+        local.epochs = 2
+        let manifest = SweepManifest(plan: local, title: "The paper's experiments", command: "dendrite-train paper")
+        try manifest.write(plan: local)
+        let read = try SweepManifest.read(from: sweep)
+        #expect(read.version == 2 && read == manifest)
+        #expect(read.plan(sweepDirectory: sweep).runs.map(\.trainArguments) == local.runs.map(\.trainArguments))
+    }
+
+    private func write(_ lines: [String], _ name: String, in directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try (lines.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    @Test("report --sweep: test error, error against depth, angles, eigenvalue, read-outs and variants, mean and band over seeds")
+    func report() throws {
+        let sweep = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: sweep) }
+        var plan = SweepPlan.paper(sweepDirectory: sweep, seeds: [1, 2], variantSeeds: [1], trainOptions: [])
+        plan.epochs = 2
+        try SweepManifest(plan: plan, title: "The paper's experiments", command: "dendrite-train paper").write(plan: plan)
+        let config = #"{"training": {"imagesPerEpoch": 200}}"#
+        // 784-10: 9% and 7% at the end; 784-500-10: 4% and 6%; sparse (one seed) 3%; others absent.
+        let finals: [(String, [Double])] = [("784-10-seed1", [12, 9]), ("784-10-seed2", [11, 7]),
+                                            ("784-500-10-seed1", [8, 4]), ("784-500-10-seed2", [9, 6]),
+                                            ("784-500-10-sparse-seed1", [7, 3])]
+        for (name, errors) in finals {
+            let run = sweep.appendingPathComponent(name)
+            try write([config], "config.json", in: run)
+            try write(["epoch,test_error_percent,training_error_percent,mean_loss,images,seconds"]
+                      + errors.enumerated().map { "\($0.offset + 1),\($0.element),50,0.1,200,1" }, "metrics.csv", in: run)
+            if name.hasPrefix("784-500-10") {
+                try write(["epoch,first_image,last_image,angle_layer_0", "1,1,100,88", "1,101,200,80", "2,1,100,75", "2,101,200,70"],
+                          "update_angles_smoothed.csv", in: run)
+                try write(["epoch,image,max_eigenvalue,max_eigenvalue_weights", "1,100,2.0,50", "2,100,0.5,40"], "jacobian.csv", in: run)
+            }
+            try write(["epoch,layer,accuracy_percent", "2,input,80", "2,hidden_0,90", "2,output,92", "2,network,93"],
+                      "layer_accuracy.csv", in: run)
+        }
+        let report = try SweepReport(sweepDirectory: sweep)
+        #expect(report.groups.map(\.runs.count) == [2, 2, 0, 0, 1, 0, 0, 0, 0, 0, 0])
+        let page = try report.write(summaryMarkdown: "| summary |")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        for figure in ["sweep_test_error.svg", "sweep_test_error_784-500-10.svg", "sweep_error_vs_depth.svg",
+                       "sweep_update_angles.svg", "sweep_jacobian.svg", "sweep_readout.svg", "sweep_variants.svg"] {
+            #expect(html.contains("src=\"\(figure)\""), "\(figure) in index.html")
+            _ = try SVGElements.parse(sweep.appendingPathComponent(figure))   // well-formed
+        }
+        #expect(html.contains("| summary |"))
+        #expect(!FileManager.default.fileExists(atPath: sweep.appendingPathComponent("sweep_weight_angles.svg").path))  // no data
+
+        // Error against depth: means 8% (0 hidden) and 5% (1 hidden), bands 7–9 and 4–6, the paper's line beside.
+        let depth = try SVGElements.parse(sweep.appendingPathComponent("sweep_error_vs_depth.svg"))
+        #expect(depth.texts.contains { $0.contains("0 hidden: 9.00, 7.00%") } && depth.texts.contains { $0.contains("1 hidden: 4.00, 6.00%") })
+        #expect(depth.texts.contains { $0.contains("the paper") })
+        // The variants: one row each for random feedback (2 seeds) and sparse (1 seed), with means.
+        let variants = try SVGElements.parse(sweep.appendingPathComponent("sweep_variants.svg"))
+        #expect(variants.elements.filter { $0.name == "circle" }.count == 3)
+        #expect(variants.texts.contains("5.00") && variants.texts.contains("3.00"))
+        #expect(variants.texts.contains { $0.contains("784-500-10 random feedback (2 × 2 ep.)") })
+        // Update angles: one mean line with a band (two seeds) for the one hidden layer measured.
+        let angles = try SVGElements.parse(sweep.appendingPathComponent("sweep_update_angles.svg"))
+        #expect(angles.elements.filter { $0.name == "polyline" && $0.attributes["class"] == "series" }.count == 1)
+        #expect(angles.elements.filter { $0.name == "polygon" }.count == 1)
+    }
+
+    @Test("Binning and the mean and band across runs")
+    func statistics() {
+        let binned = SweepReport.binned([(0.1, 1), (0.2, 3), (0.6, 5), (0.7, .nan)], width: 0.5)
+        #expect(binned.map(\.x) == [0.25, 0.75] && binned.map(\.y) == [2, 5])
+        let (mean, band) = SweepReport.across([[(1, 2), (2, 4)], [(1, 4)]])
+        #expect(mean.map(\.y) == [3, 4] && band.map(\.low) == [2, 4] && band.map(\.high) == [4, 4])
+    }
+}

@@ -180,7 +180,6 @@ public enum RunReport {
                                           points: Array(zip(x, a.numbers(layer)!)).map { ($0, $1) }))
             }
             chart.references = [(90, "90°")]
-            chart.yRange = 0...120
             figures.append(("update_angles.svg", chart.render()))
         }
         if let a = run.weightAngles, !a.rows.isEmpty {
@@ -191,7 +190,6 @@ public enum RunReport {
                                           points: Array(zip(x, a.numbers(layer)!)).map { ($0, $1) }))
             }
             chart.references = [(90, "90°")]
-            chart.yRange = 0...120
             figures.append(("weight_angles.svg", chart.render()))
         }
         if let j = run.jacobian, !j.rows.isEmpty {

@@ -65,7 +65,11 @@ public struct SVGChart {
     public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
 
     public func render() -> String {
-        let left = 72.0, right = 190.0, top = 44.0, bottom = 58.0
+        // The legend's column is as wide as its longest entry (the plot keeps its width).
+        let longest = (self.series.map(\.name.count).max() ?? 0) + 7
+        let right = min(max(190.0, 50 + 6.7 * Double(max(longest, legendNote.map(\.count).max() ?? 0))), 480)
+        let width = self.width + right - 190
+        let left = 72.0, top = 44.0, bottom = 58.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         // On a log axis every y below is log10(y).
         let logY = self.logY
@@ -161,11 +165,11 @@ public struct SVGChart {
             let y = top + 8 + Double(k) * 20
             let dash = s.dashed ? " stroke-dasharray=\"5 3\"" : ""
             out += "<line x1=\"\(f(left + plotWidth + 14))\" y1=\"\(f(y))\" x2=\"\(f(left + plotWidth + 38))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>"
-            out += "<text x=\"\(f(left + plotWidth + 44))\" y=\"\(f(y + 4))\">\(escape(SVGChart.shorten(s.name, 24)))</text>\n"
+            out += "<text x=\"\(f(left + plotWidth + 44))\" y=\"\(f(y + 4))\">\(escape(SVGChart.shorten(s.name, 64)))</text>\n"
         }
         for (k, line) in legendNote.enumerated() {
             let y = top + 8 + Double(series.count) * 20 + 6 + Double(k) * 15
-            out += "<text class=\"legend-note\" x=\"\(f(left + plotWidth + 14))\" y=\"\(f(y + 4))\" font-size=\"11\" fill=\"#555\">\(escape(SVGChart.shorten(line, 30)))</text>\n"
+            out += "<text class=\"legend-note\" x=\"\(f(left + plotWidth + 14))\" y=\"\(f(y + 4))\" font-size=\"11\" fill=\"#555\">\(escape(SVGChart.shorten(line, 64)))</text>\n"
         }
         if series.isEmpty {
             out += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" fill=\"#888\">no data</text>\n"

@@ -5,13 +5,15 @@ import Foundation
 /// and its whole `train` command line, which is what a Slurm array task runs).
 public struct SweepManifest: Codable, Equatable, Sendable {
     public static let formatName = "dendrites-sweep"
-    /// Raise when the layout of a sweep directory or of its runs changes.
-    public static let currentVersion = 1
+    /// Raise when the layout of a sweep directory or of its runs changes. Version 2 adds
+    /// `alternatives`; a sweep without them is still written as version 1.
+    public static let currentVersion = 2
+    public static let readableVersions = 1...2
     public static let fileName = "sweep.json"
     public static let planFileName = "plan.tsv"
 
     public var format = Self.formatName
-    public var version = Self.currentVersion
+    public var version: Int
     public var title: String
     /// The command that made the plan, for summary.md.
     public var command: String
@@ -24,6 +26,8 @@ public struct SweepManifest: Codable, Equatable, Sendable {
     public var epochs: Int
     /// Task number → run directory as in plan.tsv (for readers that skip the TSV).
     public var runs: [String]
+    /// The plan's alternatives, for a sweep of alternatives (`SweepPlan.alternatives`).
+    public var alternatives: [SweepPlan.Alternative]?
 
     public init(plan: SweepPlan, title: String, command: String) {
         self.title = title
@@ -35,18 +39,22 @@ public struct SweepManifest: Codable, Equatable, Sendable {
         trainOptions = plan.trainOptions
         epochs = plan.epochs
         runs = plan.runs.map(\.planPath)
+        alternatives = plan.alternatives
+        version = plan.alternatives == nil ? 1 : 2
     }
 
     /// The plan, with the sweep directory where it now is.
     public func plan(sweepDirectory: URL) -> SweepPlan {
-        SweepPlan(sweepDirectory: sweepDirectory, architectures: architectures, seeds: seeds, axes: axes,
-                  trainOptions: trainOptions, epochs: epochs, root: URL(fileURLWithPath: root))
+        var plan = SweepPlan(sweepDirectory: sweepDirectory, architectures: architectures, seeds: seeds, axes: axes,
+                             trainOptions: trainOptions, epochs: epochs, root: URL(fileURLWithPath: root))
+        plan.alternatives = alternatives
+        return plan
     }
 
     /// plan.tsv: comment lines, then `task<TAB>run directory<TAB>train arguments` (shell-quoted).
     public static func planTable(_ plan: SweepPlan) -> String {
         var lines = [
-            "# Dendrites sweep plan (format \(currentVersion)). Line N is Slurm array task N:",
+            "# Dendrites sweep plan (format \(plan.alternatives == nil ? 1 : 2)). Line N is Slurm array task N:",
             "#   cd \(ShellQuoting.quote(plan.root.path)) && dendrite-train train <train arguments>",
             "# task\trun directory\ttrain arguments",
         ]
@@ -82,9 +90,9 @@ public struct SweepManifest: Codable, Equatable, Sendable {
         guard header.format == formatName, let version = header.version else {
             throw SweepError("\(url.path) is not a Dendrites sweep description (no \"format\": \"\(formatName)\")")
         }
-        guard version == currentVersion else {
+        guard readableVersions.contains(version) else {
             throw SweepError("\(sweepDirectory.path) was made by another version of dendrite-train (sweep format \(version); "
-                             + "this version reads format \(currentVersion)). Collect it with the version that made it, "
+                             + "this version reads formats \(readableVersions.lowerBound)–\(readableVersions.upperBound)). Collect it with the version that made it, "
                              + "or run the sweep again into a new directory.")
         }
         do {

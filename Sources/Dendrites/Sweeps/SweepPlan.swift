@@ -69,6 +69,28 @@ public struct SweepPlan: Sendable {
     /// Run directories in the plan are relative to this directory (absolute when outside it),
     /// and cluster tasks start in it. Absolute.
     public var root: URL
+    /// Named alternatives instead of the grid (the paper's sweep, `SweepPlan.paper`): when set,
+    /// the groups and runs are these, each with its own options and seeds, and `architectures`,
+    /// `seeds` and `axes` are not used.
+    public var alternatives: [Alternative]? = nil
+
+    /// One row of a sweep of alternatives: an architecture, its own train options and seeds.
+    public struct Alternative: Codable, Equatable, Sendable {
+        /// In the run names ("784-500-10-sparse-seed1") and the summary's options column; ""
+        /// for the plain network ("784-500-10-seed1").
+        public var name: String
+        public var architecture: [Int]
+        /// Train options of this alternative, before the plan's `trainOptions`.
+        public var options: [String]
+        public var seeds: [UInt64]
+
+        public init(name: String, architecture: [Int], options: [String] = [], seeds: [UInt64]) {
+            self.name = name
+            self.architecture = architecture
+            self.options = options
+            self.seeds = seeds
+        }
+    }
 
     public init(sweepDirectory: URL, architectures: [[Int]], seeds: [UInt64], axes: [SweepAxis] = [],
                 trainOptions: [String] = [], epochs: Int = 1, root: URL? = nil) {
@@ -103,17 +125,31 @@ public struct SweepPlan: Sendable {
     }
 
     public var groups: [Group] {
-        architectures.flatMap { a in settings.map { Group(architecture: a, setting: $0) } }
+        if let alternatives { return alternatives.map { Group(architecture: $0.architecture, setting: [$0.name]) } }
+        return architectures.flatMap { a in settings.map { Group(architecture: a, setting: $0) } }
     }
 
-    /// "sparse-feedback=0.8 symmetric-feedback=on" (empty without axes).
+    /// The alternative of a group, in a sweep of alternatives.
+    func alternative(_ group: Group) -> Alternative? {
+        alternatives?.first { $0.architecture == group.architecture && [$0.name] == group.setting }
+    }
+
+    /// The seeds each run of the group is trained with.
+    public func seeds(for group: Group) -> [UInt64] {
+        alternative(group)?.seeds ?? seeds
+    }
+
+    /// "sparse-feedback=0.8 symmetric-feedback=on" (empty without axes); an alternative's name.
     public func settingLabel(_ setting: [String]) -> String {
-        zip(axes, setting).map { "\($0.option)=\($1)" }.joined(separator: " ")
+        if alternatives != nil { return setting.joined(separator: " ") }
+        return zip(axes, setting).map { "\($0.option)=\($1)" }.joined(separator: " ")
     }
 
-    /// "784-500-10-seed1", or with axes "784-500-10-sparse-feedback_0.8-seed1".
+    /// "784-500-10-seed1", with axes "784-500-10-sparse-feedback_0.8-seed1", for an
+    /// alternative "784-500-10-sparse-seed1".
     public func runName(architecture: [Int], setting: [String] = [], seed: UInt64) -> String {
-        let parts = [Self.label(architecture)] + zip(axes, setting).map { "\($0.option)_\($1)" } + ["seed\(seed)"]
+        let middle = alternatives != nil ? setting.filter { !$0.isEmpty } : zip(axes, setting).map { "\($0.option)_\($1)" }
+        let parts = [Self.label(architecture)] + middle + ["seed\(seed)"]
         return String(parts.joined(separator: "-").map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
     }
 
@@ -140,10 +176,10 @@ public struct SweepPlan: Sendable {
     public var runs: [Run] {
         var runs: [Run] = []
         for group in groups {
-            for seed in seeds {
+            for seed in seeds(for: group) {
                 let directory = runDirectory(architecture: group.architecture, setting: group.setting, seed: seed)
                 let path = planPath(directory)
-                let axisArguments = zip(axes, group.setting).flatMap { $0.arguments(for: $1) }
+                let axisArguments = alternative(group)?.options ?? zip(axes, group.setting).flatMap { $0.arguments(for: $1) }
                 runs.append(Run(task: runs.count + 1, architecture: group.architecture, setting: group.setting, seed: seed,
                                 name: directory.lastPathComponent, directory: directory, planPath: path,
                                 trainArguments: ["--output", path, "--resume-existing", "--quiet",
@@ -222,4 +258,34 @@ public enum RunStatus: Equatable, Sendable {
 public struct SweepError: Error, CustomStringConvertible, Equatable {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension SweepPlan {
+    /// The paper's experiments (MODEL.md §6–7), as one sweep of alternatives:
+    /// - depth: 784-10, 784-500-10, 784-500-100-10 and 784-500-100-100-10, each over `seeds`;
+    /// - feedback at 784-500-10: sparse (80% zeroed, ×5), symmetric, noisy symmetric (0.05), the
+    ///   backprop control and random plateau times, each over `variantSeeds`;
+    /// - apical coupling at 784-500-100-10: g_A = 0.05 and 0.6, over `variantSeeds`.
+    /// Every run takes the paper's learning rates for its depth and `trainOptions`.
+    public static func paper(sweepDirectory: URL, seeds: [UInt64], variantSeeds: [UInt64], trainOptions: [String],
+                             root: URL? = nil) -> SweepPlan {
+        let depths: [[Int]] = [[], [500], [500, 100], [500, 100, 100]]
+        var alternatives = depths.map { Alternative(name: "", architecture: $0, seeds: seeds) }
+        alternatives += paperVariants.map { Alternative(name: $0.name, architecture: $0.architecture, options: $0.options, seeds: variantSeeds) }
+        var plan = SweepPlan(sweepDirectory: sweepDirectory, architectures: depths, seeds: seeds,
+                             trainOptions: trainOptions, root: root)
+        plan.alternatives = alternatives
+        return plan
+    }
+
+    /// The variants of the paper's sweep: name, architecture, train options.
+    public static let paperVariants: [(name: String, architecture: [Int], options: [String])] = [
+        ("sparse", [500], ["--sparse-feedback", "0.8", "--sparse-scale", "5"]),
+        ("symmetric", [500], ["--symmetric-feedback"]),
+        ("noisy-symmetric", [500], ["--symmetric-feedback", "--symmetric-noise", "0.05"]),
+        ("backprop", [500], ["--backprop"]),
+        ("random-plateau-times", [500], ["--random-plateau-times"]),
+        ("apical-0.05", [500, 100], ["--apical-conductance", "0.05"]),
+        ("apical-0.6", [500, 100], ["--apical-conductance", "0.6"]),
+    ]
 }

@@ -116,10 +116,11 @@ public struct AblationSummary: Sendable {
     public static func collect(_ plan: SweepPlan, status: (URL) -> RunStatus = RunStatus.of) throws -> AblationSummary {
         var rows: [Row] = []
         for group in plan.groups {
-            var row = Row(architecture: SweepPlan.label(group.architecture), runs: plan.seeds.count, finished: 0,
+            let seeds = plan.seeds(for: group)
+            var row = Row(architecture: SweepPlan.label(group.architecture), runs: seeds.count, finished: 0,
                           epochs: 0, finalTestErrors: [], testErrorsByEpoch: [], hiddenLayers: group.architecture.count)
             row.options = plan.settingLabel(group.setting)
-            for seed in plan.seeds {
+            for seed in seeds {
                 let directory = plan.runDirectory(architecture: group.architecture, setting: group.setting, seed: seed)
                 guard case let .finished(epochs) = status(directory) else { continue }
                 let errors = try testErrors(in: directory)
