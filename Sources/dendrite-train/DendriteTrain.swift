@@ -5,7 +5,7 @@ struct DendriteTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dendrite-train",
         abstract: "Train and test segregated-dendrite networks (Guerguiev, Lillicrap & Richards, eLife 2017) on MNIST.",
-        subcommands: [Train.self, Test.self, Bench.self, Report.self, Resume.self, Presets.self, Ablate.self, Paper.self, Collect.self],
+        subcommands: [Train.self, Test.self, Bench.self, Report.self, Resume.self, Presets.self, Ablate.self, Paper.self, Collect.self, SweepTask.self],
         defaultSubcommand: Train.self
     )
 }

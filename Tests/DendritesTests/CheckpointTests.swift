@@ -280,3 +280,139 @@ struct CheckpointKillTests {
         try expectSameRun(straight, killed, epochs: 3)
     }
 }
+
+// MARK: - Files read back are untrusted (issue 16)
+
+@Suite("Damaged or edited checkpoints and configs")
+struct UntrustedRunFileTests {
+    /// Every file of a run directory, byte for byte (but the lock).
+    private func snapshot(_ run: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: run.path) where name != RunLock.fileName {
+            files[name] = try Data(contentsOf: run.appendingPathComponent(name))
+        }
+        return files
+    }
+
+    /// A run of one epoch (of two), in `mode`, with sparse feedback.
+    private func unfinishedRun(_ mode: SimulationMode, _ label: String) throws -> URL {
+        let run = try SharedPaths.temporaryDirectory(label).appendingPathComponent("run")
+        var spec = checkpointSpec(mode: mode, precision: mode == .rate ? .float64 : .float32, hidden: [20], images: 100, epochs: 1, output: run)
+        spec.network.variants.sparseZeroedFraction = 0.8
+        spec.measurements.readoutImages = 0
+        try TrainingRun.run(spec, dataset: MNISTData.dataset, commandLine: ["test"], observers: [])
+        return run
+    }
+
+    /// Edits a JSON file of the run with `edit`, then expects `resume` to refuse the run with a
+    /// message containing `expected` and naming the file, leaving every file as it was.
+    private func expectRefused(_ run: URL, file: String, _ expected: String, epochs: Int? = 2,
+                               sourceLocation: SourceLocation = #_sourceLocation, _ edit: (inout [String: Any]) -> Void) throws {
+        let url = run.appendingPathComponent(file)
+        let original = try Data(contentsOf: url)
+        var json = try JSONSerialization.jsonObject(with: original) as! [String: Any]
+        edit(&json)
+        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: url)
+        let before = try snapshot(run)
+        do {
+            try TrainingRun.resume(directory: run, dataset: MNISTData.dataset, epochs: epochs)
+            Issue.record("resume accepted \(file) edited for '\(expected)'", sourceLocation: sourceLocation)
+        } catch {
+            let message = String(describing: error)
+            #expect(message.contains(expected) && message.contains(file), "\(message)", sourceLocation: sourceLocation)
+        }
+        #expect(try snapshot(run) == before, "a refused resume changed the run", sourceLocation: sourceLocation)
+        try original.write(to: url)
+    }
+
+    @Test("Checkpoint fields out of range are refused before anything is touched")
+    func checkpointFields() throws {
+        let run = try unfinishedRun(.spiking, "untrusted-checkpoint")
+        let file = "checkpoint.json"
+        try expectRefused(run, file: file, "input neuron 100000000") { json in
+            var spikes = json["inputSpikes"] as! [String: Any]
+            var slots = spikes["slots"] as! [[Int]]
+            slots[0] = [3, 100_000_000]
+            spikes["slots"] = slots
+            json["inputSpikes"] = spikes
+        }
+        for bad in [784, -1] {
+            try expectRefused(run, file: file, "input neuron \(bad)") { json in
+                var spikes = json["inputSpikes"] as! [String: Any]
+                spikes["slots"] = [[bad]] + Array(repeating: [Int](), count: 9)
+                json["inputSpikes"] = spikes
+            }
+        }
+        try expectRefused(run, file: file, "head") { json in
+            var spikes = json["inputSpikes"] as! [String: Any]
+            spikes["head"] = 12
+            json["inputSpikes"] = spikes
+        }
+        try expectRefused(run, file: file, "completedEpochs is -1") { $0["completedEpochs"] = -1 }
+        try expectRefused(run, file: file, "weightsPrefix '../elsewhere/epoch_1_'") { $0["weightsPrefix"] = "../elsewhere/epoch_1_" }
+        try expectRefused(run, file: file, "formatVersion 2") { $0["formatVersion"] = 2 }
+        try expectRefused(run, file: file, "feedbackMask 0 has 3 entries") { $0["feedbackMask"] = [[true, false, true]] }
+        try expectRefused(run, file: file, "feedbackMask has 0 masks") { $0["feedbackMask"] = [[Bool]]() }
+        try expectRefused(run, file: file, "inputSpikes is missing") { $0["inputSpikes"] = nil }
+        // Untouched, it resumes.
+        try TrainingRun.resume(directory: run, dataset: MNISTData.dataset, epochs: 2)
+        #expect(try Checkpoint.read(from: run)?.completedEpochs == 2)
+    }
+
+    @Test("config.json is validated on resume as the command line is; a refused --epochs rewrites nothing")
+    func configFields() throws {
+        let run = try unfinishedRun(.rate, "untrusted-config")
+        let file = "config.json"
+        func network(_ edit: @escaping (inout [String: Any]) -> Void) -> (inout [String: Any]) -> Void {
+            { json in var n = json["network"] as! [String: Any]; edit(&n); json["network"] = n }
+        }
+        func training(_ edit: @escaping (inout [String: Any]) -> Void) -> (inout [String: Any]) -> Void {
+            { json in var t = json["training"] as! [String: Any]; edit(&t); json["training"] = t }
+        }
+        try expectRefused(run, file: file, "layer 0 has -5 neurons", network { $0["hiddenSizes"] = [-5] })
+        try expectRefused(run, file: file, "layer 0 has 100000000 neurons", network { $0["hiddenSizes"] = [100_000_000] })
+        try expectRefused(run, file: file, "--images-per-epoch must lie in 1…60000", training { $0["imagesPerEpoch"] = 1_000_000_000 })
+        try expectRefused(run, file: file, "--test-images must lie in 1…10000", training { $0["fullTestImages"] = 0 })
+        try expectRefused(run, file: file, "--learning-rates has 1 values", training { $0["learningRates"] = [0.1] })
+        try expectRefused(run, file: file, "rate mode runs in float64 only") { $0["precision"] = "float32" }
+        // --epochs fewer than those done: refused, config.json untouched.
+        try expectRefused(run, file: file, "--epochs 0", epochs: 0) { _ in }
+    }
+
+    @Test("A spiking config with a zero phase or test length is refused on resume")
+    func spikingConfig() throws {
+        let run = try unfinishedRun(.spiking, "untrusted-spiking-config")
+        func spiking(_ edit: @escaping (inout [String: Any]) -> Void) -> (inout [String: Any]) -> Void {
+            { json in var s = json["spiking"] as! [String: Any]; edit(&s); json["spiking"] = s }
+        }
+        try expectRefused(run, file: "config.json", "--phase-length must lie in 1…100000", spiking { $0["minimumPhaseLength"] = 0 })
+        try expectRefused(run, file: "config.json", "--test-length must lie in 1…100000", spiking { $0["testLength"] = 0 })
+    }
+
+    @Test("Options out of range, NaN or infinite are refused with the option's name and range")
+    func optionRanges() throws {
+        var network = NetworkConfiguration(hiddenSizes: [100_000_000])
+        #expect(throws: ConfigurationError.self) { try network.validate() }
+        network = NetworkConfiguration(hiddenSizes: [500], neuronsPerClass: 100_000_000)
+        #expect(throws: ConfigurationError.self) { try network.validate() }
+        network = NetworkConfiguration(hiddenSizes: [500])
+        network.variants.feedbackLearningRates = [.nan]
+        #expect(throws: ConfigurationError.self) { try network.validate() }
+        network = NetworkConfiguration(hiddenSizes: [500])
+        network.variants.symmetric = true
+        for sd in [Double.nan, -0.1, .infinity] {
+            network.variants.symmetricNoiseSD = sd
+            #expect(throws: ConfigurationError.self, "\(sd)") { try network.validate() }
+        }
+        network = NetworkConfiguration(hiddenSizes: [500])
+        network.neuron.apicalConductance = .infinity
+        do { try network.validate(); Issue.record("g_A = inf accepted") } catch let error as ConfigurationError {
+            #expect(error.description.contains("--apical-conductance must be finite"))
+        }
+        network = NetworkConfiguration(hiddenSizes: [500])
+        network.variants.sparseZeroedFraction = 1.5
+        do { try network.validate(); Issue.record("sparse 1.5 accepted") } catch let error as ConfigurationError {
+            #expect(error.description.contains("--sparse-feedback must lie in [0, 1)"))
+        }
+    }
+}

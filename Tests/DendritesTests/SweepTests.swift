@@ -117,6 +117,31 @@ struct SweepPlanTests {
         #expect(SlurmSweep.arraySpecification(tasks: [4], throttle: 8) == "4%8")
     }
 
+    @Test("plan.tsv words are read back without a shell: quote's output only, no expansion or other syntax")
+    func splitting() throws {
+        let words = ["--output", "sweeps/a b/run", "--vary", "it's", "options=--sparse-feedback 0.8", "$(touch x)", "`id`", "a;b", ""]
+        let line = words.map(ShellQuoting.quote).joined(separator: " ")
+        #expect(try ShellQuoting.split(line) == words)
+        #expect(try ShellQuoting.split("") == [])
+        for bad in ["$(touch /tmp/x)", "--seed `id`", "a;b", "a  b", "a ", "'unterminated", "a\\ b", "\"double\"", "a\tb", "x\ny", "~/x", "*"] {
+            #expect(throws: SweepError.self, "\(bad)") { try ShellQuoting.split(bad) }
+        }
+        // An edited plan line is refused with its file and line.
+        let dir = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plan = dir.appendingPathComponent("plan.tsv")
+        try "# comment\n1\truns/a\t--output runs/a --seed 1\n2\truns/b\t--output runs/b $(reboot)\n3\tbroken\n".write(to: plan, atomically: true, encoding: .utf8)
+        #expect(try SweepManifest.taskArguments(planFile: plan, task: 1) == ["--output", "runs/a", "--seed", "1"])
+        do {
+            _ = try SweepManifest.taskArguments(planFile: plan, task: 2)
+            Issue.record("an edited plan line was accepted")
+        } catch let error as SweepError {
+            #expect(error.description.contains("plan.tsv, line 3") && error.description.contains("'$'"))
+        }
+        #expect(throws: SweepError.self) { try SweepManifest.taskArguments(planFile: plan, task: 3) }
+        #expect(throws: SweepError.self) { try SweepAxis(parsing: "seed-note=a\nb|c") }
+    }
+
     @Test("The array script runs line N of plan.tsv for task N, with the resources asked for")
     func arrayScript() throws {
         let parent = try SharedPaths.temporaryDirectory()
@@ -147,9 +172,12 @@ struct SweepPlanTests {
         #expect(result.status == 0, "\(result.error)")
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.dropFirst().first == parent.path)                        // started in the root
-        #expect(Array(lines.dropFirst(2)) == ["train"] + plan.runs[2].trainArguments)  // line 3 of the plan
-        let missing = try runCapturing("/bin/bash", [scriptURL.path], environment: ["SLURM_ARRAY_TASK_ID": "99", "DENDRITE_TRAIN": fake.path])
-        #expect(missing.status == 2 && missing.error.contains("no task 99"))
+        let planFile = plan.sweepDirectory.appendingPathComponent("plan.tsv")
+        #expect(Array(lines.dropFirst(2)) == ["sweep-task", planFile.path, "3"])
+        #expect(!script.contains("eval"))
+        // What sweep-task runs: line 3 of the plan, read without a shell.
+        #expect(try SweepManifest.taskArguments(planFile: planFile, task: 3) == plan.runs[2].trainArguments)
+        #expect(throws: SweepError.self) { try SweepManifest.taskArguments(planFile: planFile, task: 99) }
 
         let collect = SlurmSweep.collectScript(plan: plan, options: options, executable: "/opt/dendrite-train")
         #expect(collect.contains("collect \(plan.sweepDirectory.path)") && collect.contains("#SBATCH --cpus-per-task=1\n"))

@@ -62,32 +62,50 @@ public struct NetworkConfiguration: Codable, Equatable, Sendable {
 
     /// Checks that the configuration describes a network that can be built; the message
     /// names the option at fault.
+    /// The largest layer (and input) this tool accepts: 100,000 neurons.
+    public static let maximumLayerSize = 100_000
+    public static let maximumHiddenLayers = 20
+
     public func validate() throws {
         func fail(_ message: String) -> ConfigurationError { ConfigurationError(message) }
         if inputSize <= 0 { throw fail("the input size must be positive, not \(inputSize)") }
-        for (i, n) in hiddenSizes.enumerated() where n <= 0 {
-            throw fail("--hidden: layer \(i) has \(n) neurons; sizes must be positive")
+        if inputSize > Self.maximumLayerSize { throw fail("the input size must be at most \(Self.maximumLayerSize), not \(inputSize)") }
+        if hiddenSizes.count > Self.maximumHiddenLayers {
+            throw fail("--hidden: at most \(Self.maximumHiddenLayers) hidden layers, not \(hiddenSizes.count)")
         }
-        if classCount <= 1 { throw fail("there must be at least 2 classes, not \(classCount)") }
-        if neuronsPerClass <= 0 { throw fail("--neurons-per-class must be positive, not \(neuronsPerClass)") }
+        for (i, n) in hiddenSizes.enumerated() where !(1...Self.maximumLayerSize).contains(n) {
+            throw fail("--hidden: layer \(i) has \(n) neurons; sizes must lie in 1…\(Self.maximumLayerSize)")
+        }
+        if !(2...Self.maximumLayerSize).contains(classCount) { throw fail("the number of classes must lie in 2…\(Self.maximumLayerSize), not \(classCount)") }
+        if !(1...Self.maximumLayerSize / classCount).contains(neuronsPerClass) {
+            throw fail("--neurons-per-class must lie in 1…\(Self.maximumLayerSize / classCount) (at most \(Self.maximumLayerSize) output neurons), not \(neuronsPerClass)")
+        }
         if feedbackWiring == .layerwise && hiddenSizes.isEmpty {
             throw fail("--feedback layerwise needs at least one hidden layer")
         }
         if let f = variants.sparseZeroedFraction, !(f >= 0 && f < 1) {
-            throw fail("--sparse-fraction must lie in [0, 1), not \(f)")
+            throw fail("--sparse-feedback must lie in [0, 1), not \(f)")
         }
-        if !(variants.sparseScale.isFinite) { throw fail("--sparse-scale must be finite") }
+        if !(variants.sparseScale.isFinite && variants.sparseScale > 0) {
+            throw fail("--sparse-scale must be finite and positive, not \(variants.sparseScale)")
+        }
         if let rates = variants.feedbackLearningRates {
+            if let bad = rates.first(where: { !($0.isFinite && $0 >= 0) }) {
+                throw fail("--feedback-learning-rates must be finite and ≥ 0, not \(bad)")
+            }
             if variants.symmetric { throw fail("learned feedback cannot be combined with symmetric feedback") }
             if rates.count != hiddenSizes.count {
                 throw fail("--feedback-learning-rates has \(rates.count) values for \(hiddenSizes.count) hidden layers")
             }
         }
-        if variants.symmetricNoiseSD != nil && !variants.symmetric {
-            throw fail("--symmetric-noise needs --symmetric-feedback")
+        if let sd = variants.symmetricNoiseSD {
+            if !variants.symmetric { throw fail("--symmetric-noise needs --symmetric-feedback") }
+            if !(sd.isFinite && sd >= 0) { throw fail("--symmetric-noise must be finite and ≥ 0, not \(sd)") }
         }
         let g = neuron
-        if !(g.apicalConductance >= 0) { throw fail("--apical-conductance must be ≥ 0, not \(g.apicalConductance)") }
+        if !(g.apicalConductance.isFinite && g.apicalConductance >= 0) {
+            throw fail("--apical-conductance must be finite and ≥ 0, not \(g.apicalConductance)")
+        }
         if !(g.maximumRate > 0) { throw fail("the maximum rate must be positive") }
     }
 }

@@ -67,10 +67,9 @@ public enum SlurmSweep {
             "DENDRITE_TRAIN=\"${DENDRITE_TRAIN:-\(executable)}\"",
             "plan=\(ShellQuoting.quote(sweep + "/" + SweepManifest.planFileName))",
             "task=\"${SLURM_ARRAY_TASK_ID:?run this script with sbatch, or set SLURM_ARRAY_TASK_ID}\"",
-            "arguments=\"$(awk -F'\\t' -v task=\"$task\" '$1 == task { print $3 }' \"$plan\")\"",
-            "if [[ -z \"$arguments\" ]]; then echo \"error: $plan has no task $task\" >&2; exit 2; fi",
-            "echo \"task $task on $(hostname): dendrite-train train $arguments\"",
-            "eval \"exec \\\"\\$DENDRITE_TRAIN\\\" train $arguments\"",
+            "echo \"task $task on $(hostname): line $task of $plan\"",
+            "# dendrite-train reads the plan line itself and runs `train` with its arguments: no shell evaluates them.",
+            "exec \"$DENDRITE_TRAIN\" sweep-task \"$plan\" \"$task\"",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

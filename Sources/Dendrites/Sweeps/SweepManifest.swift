@@ -116,12 +116,77 @@ public struct SweepManifest: Codable, Equatable, Sendable {
     }
 }
 
-/// POSIX shell quoting for command lines that scripts run with `eval`.
+extension SweepManifest {
+    /// The `train` arguments of task `task` in a plan.tsv, read without a shell (what a Slurm
+    /// array task runs: `dendrite-train sweep-task PLAN TASK`). A missing task, a malformed line
+    /// or a word that `ShellQuoting.quote` would not have written is an error naming the file.
+    public static func taskArguments(planFile: URL, task: Int) throws -> [String] {
+        let text: String
+        do { text = try String(contentsOf: planFile, encoding: .utf8) } catch {
+            throw SweepError("\(planFile.path) cannot be read as a sweep plan (\(error.localizedDescription))")
+        }
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.isEmpty && !line.hasPrefix("#") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 3, let n = Int(fields[0]) else {
+                throw SweepError("\(planFile.path), line \(number + 1): not 'task<TAB>run directory<TAB>train arguments'")
+            }
+            guard n == task else { continue }
+            do { return try ShellQuoting.split(String(fields[2])) } catch let error as SweepError {
+                throw SweepError("\(planFile.path), line \(number + 1): \(error.description)")
+            }
+        }
+        throw SweepError("\(planFile.path) has no task \(task)")
+    }
+}
+
+/// POSIX shell quoting for the command lines of plan.tsv, and its exact inverse.
 public enum ShellQuoting {
     /// The word as is when it needs no quoting, else in single quotes.
     public static func quote(_ word: String) -> String {
         let plain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,=:+@%")
         if !word.isEmpty && word.allSatisfy({ plain.contains($0) }) { return word }
         return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// The words of a line of `quote`d words separated by single spaces. Only what `quote` writes
+    /// is accepted (plain words of its safe characters; single-quoted text, with `'\\''` for a
+    /// quote): no expansion, no other quoting, no control characters, so nothing a shell would
+    /// interpret differently can get through.
+    public static func split(_ line: String) throws -> [String] {
+        let plain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,=:+@%")
+        if let control = line.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            throw SweepError("the arguments hold a control character (U+\(String(control.value, radix: 16, uppercase: true)))")
+        }
+        var words: [String] = []
+        var word = ""
+        var inWord = false
+        var chars = Array(line)[...]
+        while let c = chars.popFirst() {
+            switch c {
+            case " ":
+                guard inWord else { throw SweepError("the arguments have an empty word or a double space") }
+                words.append(word); word = ""; inWord = false
+            case "'":
+                // A quoted part, up to the next quote; "'\\''" inside quoted text stands for a quote.
+                inWord = true
+                while true {
+                    guard let q = chars.popFirst() else { throw SweepError("the arguments have an unterminated quote") }
+                    if q != "'" { word.append(q); continue }
+                    if chars.starts(with: ["\\", "'", "'"]) { chars.removeFirst(3); word.append("'"); continue }
+                    break
+                }
+            case "\\":
+                guard chars.first == "'" else { throw SweepError("the arguments have a backslash outside quotes") }
+                chars.removeFirst(); word.append("'"); inWord = true
+            default:
+                guard plain.contains(c) else {
+                    throw SweepError("the arguments have '\(c)' outside quotes, which plan.tsv never holds (no shell syntax is run)")
+                }
+                word.append(c); inWord = true
+            }
+        }
+        if inWord { words.append(word) } else if !line.isEmpty { throw SweepError("the arguments end with a space") }
+        return words
     }
 }

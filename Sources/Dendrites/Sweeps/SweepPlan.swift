@@ -29,6 +29,9 @@ public struct SweepAxis: Codable, Equatable, Sendable {
         guard !option.isEmpty, option.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
             throw SweepError("--vary '\(text)': '\(option)' is not an option name")
         }
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            throw SweepError("--vary '\(text)' holds a control character (a newline or tab would break plan.tsv)")
+        }
         if let empty = values.firstIndex(where: \.isEmpty) {
             throw SweepError("--vary '\(text)': value \(empty + 1) is empty (use 'off' to leave the option out)")
         }

@@ -177,6 +177,59 @@ public struct Checkpoint: Codable, Equatable, Sendable {
         }
     }
 
+    /// Checks every field against the run's `config.json` before any of it is used: the format,
+    /// the epochs done, the weight files it names, the feedback mask's shape, and each input
+    /// spike (an index into the input layer) and the history's shape. `file` names the checkpoint
+    /// in messages.
+    public func validate(against record: RunRecord, file: String) throws {
+        func bad(_ what: String) -> CheckpointError { CheckpointError("\(file): \(what); the run was left as it is") }
+        guard formatVersion == 1 else { throw bad("formatVersion \(formatVersion) is not one this version reads (1)") }
+        guard completedEpochs >= 0 && completedEpochs <= 1_000_000 else {
+            throw bad("completedEpochs is \(completedEpochs); it must lie in 0…1000000")
+        }
+        let expected = Self.weightsPrefix(afterEpoch: completedEpochs)
+        guard weightsPrefix == expected else {
+            throw bad("weightsPrefix '\(weightsPrefix)' is not the prefix of epoch \(completedEpochs)'s weights ('\(expected)')")
+        }
+        guard weightsChecksum.count <= 16, UInt64(weightsChecksum, radix: 16) != nil else {
+            throw bad("weightsChecksum '\(weightsChecksum)' is not a 64-bit hexadecimal checksum")
+        }
+        let network = record.network
+        let sizes = network.layerSizes
+        let hidden = network.hiddenLayerCount
+        if network.variants.sparseZeroedFraction != nil {
+            guard feedbackMask.count == hidden else {
+                throw bad("feedbackMask has \(feedbackMask.count) masks; sparse feedback in this network needs \(hidden)")
+            }
+            for l in 0..<hidden {
+                let columns = network.feedbackWiring == .layerwise ? sizes[l + 1] : sizes[sizes.count - 1]
+                guard feedbackMask[l].count == sizes[l] * columns else {
+                    throw bad("feedbackMask \(l) has \(feedbackMask[l].count) entries; Y_\(l) has \(sizes[l]) × \(columns)")
+                }
+            }
+        } else if !feedbackMask.isEmpty {
+            throw bad("feedbackMask is given, but the run has no sparse feedback")
+        }
+        switch (record.mode, inputSpikes) {
+        case (.rate, nil): break
+        case (.rate, .some): throw bad("inputSpikes is given, but the run is in rate mode")
+        case (.spiking, nil): throw bad("inputSpikes is missing; a spiking run needs the input spikes of the last steps")
+        case let (.spiking, .some(spikes)):
+            let memory = network.neuron.kernelMemory
+            guard spikes.memory == memory, spikes.slots.count == memory, (0..<memory).contains(spikes.head) else {
+                throw bad("inputSpikes has memory \(spikes.memory), head \(spikes.head) and \(spikes.slots.count) slots; it needs memory \(memory), a head in 0…\(memory - 1) and \(memory) slots")
+            }
+            for (k, slot) in spikes.slots.enumerated() {
+                guard slot.count <= 64 * network.inputSize else {
+                    throw bad("inputSpikes slot \(k) holds \(slot.count) spikes, more than the input layer can fire in a step")
+                }
+                if let neuron = slot.first(where: { !(0..<Int32(network.inputSize)).contains($0) }) {
+                    throw bad("inputSpikes slot \(k) names input neuron \(neuron); the input layer has neurons 0…\(network.inputSize - 1)")
+                }
+            }
+        }
+    }
+
     /// The trainer state this checkpoint describes, with its weights loaded and checked.
     public func state<Scalar: DendriteScalar>(in directory: URL, configuration: NetworkConfiguration,
                                               as: Scalar.Type = Scalar.self) throws -> TrainerState<Scalar> {
@@ -237,11 +290,16 @@ extension TrainingRun {
         guard let checkpoint = try Checkpoint.read(from: directory) else {
             throw CheckpointError("\(directory.path) has no \(Checkpoint.fileName) (a run from before checkpoints, or one killed before its first)")
         }
+        // Everything read back is checked as the command line is, before anything is written.
+        let data = try dataset ?? loadDataset(record.dataset, explicit: record.dataDirectory)
+        try record.validate(dataset: data, file: configURL.path)
+        try checkpoint.validate(against: record, file: directory.appendingPathComponent(Checkpoint.fileName).path)
         if let epochs, epochs != record.training.epochs {
             guard epochs >= checkpoint.completedEpochs, epochs > 0 else {
-                throw CheckpointError("--epochs \(epochs) is fewer than the \(checkpoint.completedEpochs) epochs already done")
+                throw CheckpointError("--epochs \(epochs) is fewer than the \(checkpoint.completedEpochs) epochs already done; \(configURL.path) was left as it is")
             }
             record.training.epochs = epochs
+            try record.validate(dataset: data, file: configURL.path)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(record), to: configURL)
@@ -249,7 +307,6 @@ extension TrainingRun {
         try Checkpoint.truncateSeries(in: directory, afterEpoch: checkpoint.completedEpochs)
         if checkpoint.completedEpochs >= record.training.epochs { return [] }
 
-        let data = try dataset ?? loadDataset(record.dataset, explicit: record.dataDirectory)
         let network = record.network
         BLASThreads.set(1)  // as TrainingRun.run: results depend on OpenBLAS's thread count
         let spiking = record.spiking ?? SpikingOptions()

@@ -61,6 +61,24 @@ extension TrainingRun {
 }
 
 extension RunRecord {
+    /// Checks a record read back from `file` as strictly as the command line checks a new run:
+    /// the network, the schedule against the data, the spiking time course and the measurements.
+    public func validate(dataset: ImageDataset, file: String) throws {
+        do {
+            guard network.inputSize == dataset.train.pixelsPerImage else {
+                throw ConfigurationError("the network takes \(network.inputSize) inputs but the images have \(dataset.train.pixelsPerImage) pixels")
+            }
+            try network.validate()
+            try training.validate(for: network, trainingImages: dataset.train.count, testImages: dataset.test.count)
+            if training.epochs > 1_000_000 { throw ConfigurationError("epochs must be at most 1000000, not \(training.epochs)") }
+            try (measurements ?? MeasurementOptions()).validate()
+            if mode == .spiking { try (spiking ?? SpikingOptions()).validate() }
+            if mode == .rate && precision != .float64 { throw ConfigurationError("rate mode runs in float64 only, not \(precision.rawValue)") }
+        } catch let error as ConfigurationError {
+            throw CheckpointError("\(file) is not a valid run: \(error.description)")
+        }
+    }
+
     /// Reads `config.json` of a run directory.
     public static func read(from directory: URL) throws -> RunRecord {
         let url = directory.appendingPathComponent("config.json")

@@ -20,12 +20,19 @@ public struct SpikingOptions: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// The longest phase or test this tool accepts, in steps.
+    public static let maximumLength = 100_000
+
     public func validate() throws {
-        if minimumPhaseLength < 1 { throw ConfigurationError("--phase-length must be at least 1, not \(minimumPhaseLength)") }
+        if !(1...Self.maximumLength).contains(minimumPhaseLength) {
+            throw ConfigurationError("--phase-length must lie in 1…\(Self.maximumLength), not \(minimumPhaseLength)")
+        }
         if averagingWindow < 1 || averagingWindow > minimumPhaseLength {
             throw ConfigurationError("--averaging-window must lie in 1…\(minimumPhaseLength) (the phase length), not \(averagingWindow)")
         }
-        if testLength < 1 { throw ConfigurationError("--test-length must be at least 1, not \(testLength)") }
+        if !(1...Self.maximumLength).contains(testLength) {
+            throw ConfigurationError("--test-length must lie in 1…\(Self.maximumLength), not \(testLength)")
+        }
         if testAveragingWindow < 1 || testAveragingWindow > testLength {
             throw ConfigurationError("--test-averaging-window must lie in 1…\(testLength) (the test length), not \(testAveragingWindow)")
         }
