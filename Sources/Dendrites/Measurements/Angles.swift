@@ -54,19 +54,29 @@ public enum JacobianCondition {
         let nOut = w.rows, nHidden = w.columns
         precondition(c.count == nOut && y.rows == nHidden && y.columns == nOut)
         let rates = c.map { maximumRate * sigmoid($0) }
-        // g_k = σ'((Y r)_k)
-        let yr = y.applied(to: rates)
-        let g = yr.map { sigmoidDerivative($0) }
-        // J_γ = diag(g) Y
-        var jGamma = y
-        for k in 0..<nHidden { for j in 0..<nOut { jGamma[k, j] *= g[k] } }
-        // J_β = diag(a) k_D W
-        var jBeta = w
-        for i in 0..<nOut {
-            let a = maximumRate * sigmoidDerivative(c[i]) * kD
-            for k in 0..<nHidden { jBeta[i, k] *= a }
+        // U_ij = a_i Σ_k W_ik g_k Y_kj, with J_β = diag(a) k_D W, a_i = λ_max σ'(C̄_i) k_D, and
+        // J_γ = diag(g) Y, g_k = σ'((Y r)_k): plain loops, as it is taken after every image.
+        var u = Matrix<Double>(rows: nOut, columns: nOut)
+        y.values.withUnsafeBufferPointer { y in
+            w.values.withUnsafeBufferPointer { w in
+                u.values.withUnsafeMutableBufferPointer { u in
+                    var g = [Double](repeating: 0, count: nHidden)
+                    for k in 0..<nHidden {
+                        var yr = 0.0
+                        for j in 0..<nOut { yr += y[k * nOut + j] * rates[j] }
+                        g[k] = sigmoidDerivative(yr)
+                    }
+                    for i in 0..<nOut {
+                        let a = maximumRate * sigmoidDerivative(c[i]) * kD
+                        for k in 0..<nHidden {
+                            let t = a * w[i * nHidden + k] * g[k]
+                            for j in 0..<nOut { u[i * nOut + j] += t * y[k * nOut + j] }
+                        }
+                    }
+                }
+            }
         }
-        return jBeta.multiplied(by: jGamma)
+        return u
     }
 
     /// U = k_D W^out Y^{L−1}: the condition on the weights alone.

@@ -37,6 +37,10 @@ where Dynamics.Scalar == Evaluator.Scalar {
         rule.bottomWeightsKeptByDynamics = Dynamics.keepsBottomWeights
     }
 
+    /// Every weight is checked for divergence every this many images (the loss, the errors and
+    /// the biases after every image).
+    static var sanityInterval: Int { 1000 }
+
     /// Test error in percent on the given test images, state cleared before each image.
     public func testError(on images: LabeledImages, indices: [Int], seed: UInt64) -> Double {
         Self.testError(evaluator, network: network, weights: weights, on: images, indices: indices, seed: seed)
@@ -138,11 +142,12 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
                 // W_0 is read below (sanity check, quick test) only with every update applied.
                 let quickTestFollows = options.quickTestInterval > 0 && (n + 1) % options.quickTestInterval == 0
-                if (n + 1) % 100 == 0 || quickTestFollows {
+                let checksAll = (n + 1) % Self.sanityInterval == 0
+                if checksAll || quickTestFollows {
                     synchronizeBottomWeights()
                 }
                 guard loss.isFinite, rule.errors.allSatisfy({ $0.allSatisfy(\.isFinite) }),
-                      weights.biasesAreSane, (n + 1) % 100 != 0 || weights.isSane else {
+                      weights.biasesAreSane, !checksAll || weights.isSane else {
                     throw TrainingError.diverged(epoch: epoch, image: n + 1)
                 }
                 lossSum += loss
