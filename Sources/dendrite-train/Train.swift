@@ -209,7 +209,7 @@ struct Train: ParsableCommand {
         }
         if resumeExisting && output == nil { throw ValidationError("--resume-existing needs --output") }
         if !resumeExisting, let output, FileManager.default.fileExists(atPath: output + "/config.json") {
-            throw ValidationError("--output \(output) already holds a run; choose another directory")
+            throw ValidationError("--output \(output) already holds a run; continue it with `dendrite-train resume \(output)` (or add --resume-existing), or choose another directory")
         }
     }
 

@@ -612,7 +612,9 @@ struct SpikingNetworkTests {
           arguments: [0, 30])
     func pendingUpdatesSchedule(quickTestInterval: Int) throws {
         var options = TrainingOptions(learningRates: [0.21, 0.21])
-        options.imagesPerEpoch = 130
+        typealias SpikingTrainer = Trainer<SpikingDynamics<Double>, SpikingEvaluator<Double>>
+        let sanity = SpikingTrainer.sanityInterval
+        options.imagesPerEpoch = sanity + 30
         options.quickTestInterval = quickTestInterval
         options.quickTestImages = 4
         options.fullTestImages = 8
@@ -623,9 +625,9 @@ struct SpikingNetworkTests {
         #expect(trainer.rule.leavesBottomWeights)
         let recorder = PendingRecorder()
         try trainer.run(dataset: MNISTData.dataset, observers: [recorder])
-        // Pending = images since the last multiple of 100 or of the quick-test interval.
-        let expected = (1...130).map { n in
-            (0...n).last { $0 % 100 == 0 || (quickTestInterval > 0 && $0 % quickTestInterval == 0) }.map { n - $0 }!
+        // Pending = images since the last full sanity check or quick test.
+        let expected = (1...(sanity + 30)).map { n in
+            (0...n).last { $0 % sanity == 0 || (quickTestInterval > 0 && $0 % quickTestInterval == 0) }.map { n - $0 }!
         }
         #expect(recorder.pending == expected)
         #expect(trainer.rule.pendingBottomUpdates == 0)

@@ -58,13 +58,18 @@ def plot_test_error(runs: Runs) -> Figure:
             epochs = run.quick_test["step"] / run.images_per_epoch
             axes.plot(epochs, run.quick_test["test_error_percent"], linestyle="--", linewidth=0.8,
                       alpha=0.7, color=colour, label=f"{run.name} (quick tests)")
-    axes.set_xlabel("epoch (training images / images per epoch)")
-    axes.set_ylabel("test error (%)")
-    axes.set_title("Test error")
+    _finish(axes, "epoch (training images / images per epoch)", "test error (%)", "Test error")
+    return figure
+
+
+def _finish(axes, xlabel: str, ylabel: str, title: str) -> None:
+    """Labels, a light grid, and a legend when anything was drawn."""
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
     axes.grid(alpha=0.3)
     if axes.lines:
         axes.legend(fontsize="small")
-    return figure
 
 
 def plot_update_angles(run_or_runs: Runs, smoothed: bool = True) -> Figure:
@@ -155,13 +160,8 @@ def plot_sweep_test_error(sweep_table: pd.DataFrame, finished_only: bool = True)
         label += f" ({rows['run'].nunique()} runs)"
         (line,) = axes.plot(stats.index, stats["mean"], marker="o", label=label)
         axes.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.2, linewidth=0)
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("test error (%)")
-    axes.set_title("Test error: mean over seeds, band from min to max")
-    axes.grid(alpha=0.3)
-    if axes.lines:
-        axes.legend(fontsize="small")
-    else:
+    _finish(axes, "epoch", "test error (%)", "Test error: mean over seeds, band from min to max")
+    if not axes.lines:
         axes.text(0.5, 0.5, "no finished runs", ha="center", va="center", transform=axes.transAxes)
     return figure
 

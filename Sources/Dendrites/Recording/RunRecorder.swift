@@ -44,7 +44,7 @@ public final class RunRecorder: TrainingObserver {
                 throw RecorderError("\(directory.path) exists and is not a directory")
             }
             if fm.fileExists(atPath: directory.appendingPathComponent("config.json").path) {
-                throw RecorderError("\(directory.path) already holds a run (config.json); choose another --output")
+                throw RecorderError("\(directory.path) already holds a run (config.json); continue it with `dendrite-train resume \(directory.path)`, or choose another --output")
             }
             if let contents = try? fm.contentsOfDirectory(atPath: directory.path), contents.contains(where: { $0 != RunLock.fileName }) {
                 throw RecorderError("\(directory.path) is not empty; choose another --output")

@@ -68,7 +68,7 @@ public enum SlurmSweep {
             "plan=\(ShellQuoting.quote(sweep + "/" + SweepManifest.planFileName))",
             "task=\"${SLURM_ARRAY_TASK_ID:?run this script with sbatch, or set SLURM_ARRAY_TASK_ID}\"",
             "echo \"task $task on $(hostname): line $task of $plan\"",
-            "# dendrite-train reads the plan line itself and runs `train` with its arguments: no shell evaluates them.",
+            "# dendrite-train reads the plan line itself and runs `train` with its arguments: no shell interprets them.",
             "exec \"$DENDRITE_TRAIN\" sweep-task \"$plan\" \"$task\"",
         ]
         return lines.joined(separator: "\n") + "\n"

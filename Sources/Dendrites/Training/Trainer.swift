@@ -39,7 +39,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
 
     /// Every weight is checked for divergence every this many images (the loss, the errors and
     /// the biases after every image).
-    static var sanityInterval: Int { 1000 }
+    public static var sanityInterval: Int { 1000 }
 
     /// Test error in percent on the given test images, state cleared before each image.
     public func testError(on images: LabeledImages, indices: [Int], seed: UInt64) -> Double {
