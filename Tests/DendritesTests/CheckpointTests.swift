@@ -389,6 +389,45 @@ struct UntrustedRunFileTests {
         try expectRefused(run, file: "config.json", "--test-length must lie in 1…100000", spiking { $0["testLength"] = 0 })
     }
 
+    @Test("test refuses weights that form no valid network; collect skips a run that claims no epoch")
+    func invalidNetworksAndEmptyRuns() throws {
+        let dir = try SharedPaths.temporaryDirectory("untrusted-weights")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func write(outputs: Int, hidden: Int) throws -> URL {
+            let run = dir.appendingPathComponent("w\(outputs)-\(hidden)")
+            try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+            try NPY.write(values: [Double](repeating: 0.01, count: hidden * 784), shape: [hidden, 784], to: run.appendingPathComponent("W_0.npy"))
+            try NPY.write(values: [Double](repeating: 0, count: hidden), shape: [hidden, 1], to: run.appendingPathComponent("b_0.npy"))
+            try NPY.write(values: [Double](repeating: 0.01, count: outputs * hidden), shape: [outputs, hidden], to: run.appendingPathComponent("W_1.npy"))
+            try NPY.write(values: [Double](repeating: 0, count: outputs), shape: [outputs, 1], to: run.appendingPathComponent("b_1.npy"))
+            try NPY.write(values: [Double](repeating: 0.01, count: hidden * outputs), shape: [hidden, outputs], to: run.appendingPathComponent("Y_0.npy"))
+            return run
+        }
+        for outputs in [1, 7] {
+            var test = SavedNetworkTest(weightsDirectory: try write(outputs: outputs, hidden: 5))
+            test.mode = .rate
+            do {
+                _ = try test.run(on: MNISTData.dataset.test, count: 5)
+                Issue.record("\(outputs) outputs accepted")
+            } catch {
+                #expect(String(describing: error).contains("\(outputs) output neurons"), "\(error)")
+            }
+        }
+        var good = SavedNetworkTest(weightsDirectory: try write(outputs: 10, hidden: 5))
+        good.mode = .rate
+        #expect(try good.run(on: MNISTData.dataset.test, count: 5).count == 5)
+
+        // A sweep whose run claims to have finished 0 epochs: no trap, no finished run.
+        let sweep = dir.appendingPathComponent("sweep")
+        let plan = SweepPlan(sweepDirectory: sweep, architectures: [[5]], seeds: [1])
+        let run = plan.runDirectory(architecture: [5], seed: 1)
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        try "epoch,test_error_percent,training_error_percent,mean_loss,images,seconds\n".write(
+            to: run.appendingPathComponent("metrics.csv"), atomically: true, encoding: .utf8)
+        let summary = try AblationSummary.collect(plan) { _ in .finished(epochs: 0) }
+        #expect(summary.rows.map(\.finished) == [0])
+    }
+
     @Test("Options out of range, NaN or infinite are refused with the option's name and range")
     func optionRanges() throws {
         var network = NetworkConfiguration(hiddenSizes: [100_000_000])

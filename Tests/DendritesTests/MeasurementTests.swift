@@ -104,6 +104,27 @@ struct MeasurementTests {
         #expect(abs(uw[0, 1] - kD * (0.5 * -2 + -1 * 3 + 2 * 0.25)) < 1e-14)
     }
 
+    /// The Cholesky solve equals the ridge solution through the eigen-decomposition,
+    /// B = V diag(1/(w + λ)) Vᵀ Zᵀ T, on the same standardized random data.
+    @Test func readoutCholeskyEqualsEigenSolution() throws {
+        var generator = Xoshiro256(seed: 5)
+        let (n, d, classes) = (60, 12, 3)
+        let x = Matrix<Double>(rows: n, columns: d) { _, _ in generator.standardNormal() }
+        let labels = (0..<n).map { $0 % classes }
+        let readout = try LinearReadout(features: x, labels: labels, classes: classes, ridgePerSample: 0.5)
+        var z = x
+        for r in 0..<n { for c in 0..<d { z[r, c] = (x[r, c] - readout.mean[c]) * readout.scale[c] } }
+        let t = Matrix<Double>(rows: n, columns: classes) { r, k in (k == labels[r] ? 1 : 0) - 1 / Double(classes) }
+        let (values, vectors) = try SymmetricEigen.decompose(z.transposed.multiplied(by: z), vectors: true)
+        let v = try #require(vectors)
+        var projected = v.transposed.multiplied(by: z.transposed.multiplied(by: t))
+        for i in 0..<d { for k in 0..<classes { projected[i, k] /= values[i] + 0.5 * Double(n) } }
+        let reference = v.multiplied(by: projected)
+        for i in reference.values.indices {
+            #expect(abs(readout.coefficients.values[i] - reference.values[i]) < 1e-12)
+        }
+    }
+
     @Test func readoutSeparatesLinearlySeparableData() throws {
         // Five classes, each a Gaussian blob around its own corner in 30 dimensions.
         var generator = Xoshiro256(seed: 3)

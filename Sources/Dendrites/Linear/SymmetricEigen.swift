@@ -40,8 +40,25 @@ public enum SymmetricEigen {
         try eigenvalues(a).last ?? .nan
     }
 
+    /// X with A X = B for a symmetric positive definite A (n × n) and B (n × k), through LAPACK's
+    /// Cholesky solve `dposv`. Throws when A is not positive definite.
+    public static func solvePositiveDefinite(_ a: Matrix<Double>, _ b: Matrix<Double>) throws -> Matrix<Double> {
+        precondition(a.rows == a.columns && b.rows == a.rows, "solvePositiveDefinite: shapes \(a.rows)×\(a.columns), \(b.rows)×\(b.columns)")
+        let n = a.rows, k = b.columns
+        guard n > 0 && k > 0 else { return Matrix(rows: n, columns: k) }
+        var storage = a.values                       // row-major symmetric = column-major
+        var right = b.transposed.values              // column-major n × k
+        var uplo = Int8(UInt8(ascii: "L"))
+        var size = Int32(n), columns = Int32(k), lda = Int32(n), ldb = Int32(n), info: Int32 = 0
+        dposv_(&uplo, &size, &columns, &storage, &lda, &right, &ldb, &info)
+        guard info == 0 else { throw EigenError(info: Int(info), routine: "dposv") }
+        return Matrix<Double>(rows: n, columns: k) { r, c in right[c * n + r] }
+    }
+
     public struct EigenError: Error, CustomStringConvertible {
         public let info: Int
-        public var description: String { "LAPACK dsyev failed (info \(info))" }
+        public var routine = "dsyev"
+        public init(info: Int, routine: String = "dsyev") { self.info = info; self.routine = routine }
+        public var description: String { "LAPACK \(routine) failed (info \(info))" }
     }
 }

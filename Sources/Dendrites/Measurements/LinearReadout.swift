@@ -39,20 +39,14 @@ public struct LinearReadout: Sendable {
             for k in 0..<classes { t[r, k] = (k == label ? 1 : 0) - targetMean[k] }
         }
         let zt = z.transposed
-        let gram = zt.multiplied(by: z)            // d × d
+        var gram = zt.multiplied(by: z)            // d × d
         let rhs = zt.multiplied(by: t)             // d × classes
-        let (values, vectorsOrNil) = try SymmetricEigen.decompose(gram, vectors: true)
-        let v = vectorsOrNil!
-        // B = V diag(1/(w + λ)) Vᵀ rhs
+        // B = (ZᵀZ + λI)⁻¹ Zᵀ T, by Cholesky (ZᵀZ + λI is positive definite for λ > 0).
         let lambda = ridgePerSample * Double(n)
-        var projected = v.transposed.multiplied(by: rhs)
-        for i in 0..<d {
-            let f = 1 / (max(values[i], 0) + lambda)
-            for k in 0..<classes { projected[i, k] *= f }
-        }
+        for i in 0..<d { gram[i, i] += lambda }
         self.mean = mean
         self.scale = scale
-        coefficients = v.multiplied(by: projected)
+        coefficients = try SymmetricEigen.solvePositiveDefinite(gram, rhs)
         intercepts = targetMean
     }
 

@@ -18,5 +18,9 @@ public struct MeasurementOptions: Codable, Equatable, Sendable {
         if interval <= 0 { throw ConfigurationError("--measure-interval must be positive, not \(interval)") }
         if readoutImages < 0 { throw ConfigurationError("--readout-images must be 0 or more, not \(readoutImages)") }
         if readoutImages == 1 { throw ConfigurationError("--readout-images must be 0 (off) or at least 2") }
+        if readoutImages > 60_000 { throw ConfigurationError("--readout-images must be at most 60000, not \(readoutImages)") }
+        if !(readoutRidgePerSample.isFinite && readoutRidgePerSample > 0) {
+            throw ConfigurationError("the read-outs' ridge penalty must be finite and positive, not \(readoutRidgePerSample)")
+        }
     }
 }

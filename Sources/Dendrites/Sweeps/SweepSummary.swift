@@ -122,7 +122,8 @@ public struct AblationSummary: Sendable {
             row.options = plan.settingLabel(group.setting)
             for seed in seeds {
                 let directory = plan.runDirectory(architecture: group.architecture, setting: group.setting, seed: seed)
-                guard case let .finished(epochs) = status(directory) else { continue }
+                // A run that claims no finished epoch (an edited config) counts as not finished.
+                guard case let .finished(epochs) = status(directory), epochs > 0 else { continue }
                 let errors = try testErrors(in: directory)
                 guard errors.count == epochs else {
                     throw CheckpointError("\(directory.path)/metrics.csv has \(errors.count) epochs; the run has \(epochs)")

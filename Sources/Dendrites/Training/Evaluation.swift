@@ -16,6 +16,9 @@ public struct SavedNetworkTest: Sendable {
 
     public init(weightsDirectory: URL) { self.weightsDirectory = weightsDirectory }
 
+    /// MNIST and Fashion-MNIST both have 10 classes.
+    public static let classCount = 10
+
     /// One row of the per-image table.
     public struct ImageResult: Sendable {
         public var index: Int
@@ -35,9 +38,15 @@ public struct SavedNetworkTest: Sendable {
         guard output % neuronsPerClass == 0 else {
             throw ConfigurationError("the output layer has \(output) neurons, not a multiple of --neurons-per-class \(neuronsPerClass)")
         }
+        guard output / neuronsPerClass == Self.classCount else {
+            throw ConfigurationError("the weights have \(output) output neurons (\(neuronsPerClass) per class): \(output / neuronsPerClass) classes, but the images have \(Self.classCount) (\(weightsDirectory.path))")
+        }
         var configuration = NetworkConfiguration(hiddenSizes: Array(sizes.layers.dropLast()), inputSize: sizes.input,
                                                  classCount: output / neuronsPerClass, neuronsPerClass: neuronsPerClass)
         configuration.neuron = neuron
+        do { try configuration.validate() } catch let error as ConfigurationError {
+            throw ConfigurationError("the weights in \(weightsDirectory.path) form no network this tool runs: \(error.description)")
+        }
         if configuration.hiddenLayerCount > 1, let columns = try WeightFiles.feedbackColumns(in: weightsDirectory, prefix: prefix),
            columns != output {
             configuration.feedbackWiring = .layerwise
