@@ -25,7 +25,17 @@ public final class RunLock {
         guard descriptor >= 0 else {
             throw RecorderError("cannot open \(path): \(String(cString: strerror(errno)))")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        // A lock that was just released can still be held for a moment by a child process that
+        // another thread of this process is spawning (it inherits the descriptor until it execs),
+        // so a held lock is tried again for up to a second before it counts as another's.
+        var locked = flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        var attempts = 0
+        while !locked && errno == EWOULDBLOCK && attempts < 20 {
+            usleep(50_000)
+            attempts += 1
+            locked = flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        }
+        guard locked else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             close(descriptor)
             throw RecorderError("\(directory.path) is being trained by another process\(holder.isEmpty ? "" : " (pid \(holder))"); "
