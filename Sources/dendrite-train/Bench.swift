@@ -7,8 +7,8 @@ struct Bench: ParsableCommand {
         abstract: "Measure per-image training and test times (release build; compare with the authors' code).",
         discussion: """
         The speed-up columns divide the authors' figures for a spiking 784-500-10 network by ours. \
-        The defaults are the medians of six blocks measured on the 2026-12-01 machine (Zen 1), side by \
-        side with ours: 90 ms per training image, 180 ms per 250-step test image, and 112 ms per \
+        The defaults are the medians of the clean blocks measured on the 2026-12-01 machine (Zen 1), \
+        side by side with ours: 77 ms per training image, 146 ms per 250-step test image, and 87 ms per \
         training image for their train() with its quick tests (Results/benchmark.md); on another \
         machine, measure theirs there and pass --authors-train, --authors-test and --authors-job. \
         Training runs on one core; tests use all cores. The whole-job table times one epoch of the \
@@ -52,9 +52,9 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the table as Markdown to this file.", valueName: "file"))
     var markdown: String?
 
-    static let authorsTrainMilliseconds = 90.0
-    static let authorsTestMilliseconds = 180.0
-    static let authorsJobMilliseconds = 112.0
+    static let authorsTrainMilliseconds = 77.0
+    static let authorsTestMilliseconds = 146.0
+    static let authorsJobMilliseconds = 87.0
 
     func run() throws {
         let dataset: ImageDataset
