@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // OpenBLAS: CBLAS for the matrix-vector work, LAPACK for the eigen-solver.
@@ -30,8 +31,12 @@ let package = Package(
             dependencies: [
                 "CBLAS", "CZlib",
                 .product(name: "Numerics", package: "swift-numerics"),
-            ]
+                .product(name: "Yams", package: "Yams"),
+            ],
+            plugins: ["BuildInfo"]
         ),
+        // Records the git commit the library is built from (BuildInfo.commit).
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "dendrite-train",
             dependencies: [

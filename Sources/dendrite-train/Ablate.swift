@@ -269,17 +269,26 @@ struct Ablate: ParsableCommand {
         let failures = FailureList()
         let slots = DispatchSemaphore(value: parallel)
         let group = DispatchGroup()
+        // SIGINT/SIGTERM: no new runs; the running ones get the signal and stop at their next image.
+        let children = ChildProcesses()
+        Interrupts.install()
+        Interrupts.onFirstSignal = { children.signalAll($0) }
         for run in pending {
             slots.wait()
+            if Interrupts.request.reason != nil { slots.signal(); break }
             group.enter()
             let log = logs.appendingPathComponent(run.name + ".log")
             Thread.detachNewThread {
                 defer { slots.signal(); group.leave() }
                 do {
                     let status = try Self.runChild(executable: executable, arguments: ["train"] + run.trainArguments,
-                                                   workingDirectory: plan.root, log: log)
-                    print(status == 0 ? "  \(run.name): done" : "  \(run.name): FAILED (exit \(status); see \(log.path))")
-                    if status != 0 { failures.add(run.name) }
+                                                   workingDirectory: plan.root, log: log, children: children)
+                    if status != 0, let reason = Interrupts.request.reason, status == Interrupts.exitStatus(forReason: reason) {
+                        print("  \(run.name): stopped by \(reason) (resumes from its last checkpoint)")
+                    } else {
+                        print(status == 0 ? "  \(run.name): done" : "  \(run.name): FAILED (exit \(status); see \(log.path))")
+                        if status != 0 { failures.add(run.name) }
+                    }
                 } catch {
                     print("  \(run.name): FAILED to start: \(error)")
                     failures.add(run.name)
@@ -288,6 +297,10 @@ struct Ablate: ParsableCommand {
             }
         }
         group.wait()
+        if let reason = Interrupts.request.reason {
+            FileHandle.standardError.write(Data("Interrupted by \(reason): finished runs are kept and stopped runs keep their checkpoints; the same command continues the sweep\n".utf8))
+            throw ExitCode(Interrupts.exitStatus(forReason: reason))
+        }
         try collectAndPrint(plan.sweepDirectory)
         if !failures.names.isEmpty {
             FileHandle.standardError.write(Data("Error: \(failures.names.count) run(s) failed: \(failures.names.sorted().joined(separator: ", "))\n".utf8))
@@ -303,7 +316,8 @@ struct Ablate: ParsableCommand {
         print("figure: \(sweep.appendingPathComponent(AblationSummary.figureName).path)")
     }
 
-    static func runChild(executable: String, arguments: [String], workingDirectory: URL, log: URL) throws -> Int32 {
+    static func runChild(executable: String, arguments: [String], workingDirectory: URL, log: URL,
+                         children: ChildProcesses? = nil) throws -> Int32 {
         if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
@@ -320,8 +334,23 @@ struct Ablate: ParsableCommand {
         environment[ParentWatchdog.variable] = String(getpid())
         process.environment = environment
         try process.run()
+        children?.add(process)
         process.waitUntilExit()
+        children?.remove(process)
         return process.terminationStatus
+    }
+}
+
+/// The runs a local sweep has started, to pass a SIGINT or SIGTERM on to them.
+final class ChildProcesses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running: [Process] = []
+    func add(_ process: Process) { lock.lock(); running.append(process); lock.unlock() }
+    func remove(_ process: Process) { lock.lock(); running.removeAll { $0 === process }; lock.unlock() }
+    func signalAll(_ signalNumber: Int32) {
+        lock.lock()
+        defer { lock.unlock() }
+        for process in running where process.isRunning { kill(process.processIdentifier, signalNumber) }
     }
 }
 

@@ -28,6 +28,7 @@ struct Resume: ParsableCommand {
 
     func run() throws {
         ParentWatchdog.startIfRequested()
+        Interrupts.install()
         do {
             let directory = URL(fileURLWithPath: runDirectory)
             guard let checkpoint = try Checkpoint.read(from: directory) else {
@@ -41,7 +42,7 @@ struct Resume: ParsableCommand {
             }
             print("resuming \(runDirectory) after epoch \(checkpoint.completedEpochs)")
             let summaries = try TrainingRun.resume(directory: directory, dataset: dataset, epochs: epochs,
-                                                   observers: [ProgressBar(enabled: !quiet)])
+                                                   observers: [ProgressBar(enabled: !quiet)], stop: Interrupts.request)
             if let last = summaries.last {
                 print(String(format: "final test error: %.2f%% (epoch %d)", last.testError, last.epoch))
             } else {
@@ -49,6 +50,7 @@ struct Resume: ParsableCommand {
             }
             print("results: \(runDirectory)")
         } catch {
+            if let error = error as? TrainingError, let exit = Interrupts.report(error, runDirectory: runDirectory) { throw exit }
             let message = error is CocoaError ? error.localizedDescription : String(describing: error)
             fflush(stdout)
             FileHandle.standardError.write(Data("Error: \(message)\n".utf8))

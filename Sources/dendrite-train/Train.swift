@@ -16,9 +16,12 @@ struct Train: ParsableCommand {
         """
     )
 
-    // MARK: Preset
+    // MARK: Preset and config file
     @Option(help: ArgumentHelp("Start from one of the paper's runs (dendrite-train presets lists them); options given beside it override it.", valueName: "name"))
     var preset: String?
+
+    @Option(help: ArgumentHelp("Start from the settings in this file: config.json's fields, all optional, as JSON or YAML (.yaml, .yml); a run's own config.json repeats that run. A --preset and the options given override it.", valueName: "file"))
+    var config: String?
 
     // MARK: Network
     @Option(help: ArgumentHelp("Hidden layer sizes, bottom first: '500', '500,100', or 'none' for no hidden layer.", valueName: "sizes"))
@@ -146,48 +149,69 @@ struct Train: ParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
-    /// `arguments`: the command line, to tell which options were given beside a --preset.
-    func spec(trainingImages: Int, testImages testCount: Int, arguments: [String] = CommandLine.arguments) throws -> TrainingRunSpec {
-        var network = NetworkConfiguration(hiddenSizes: hidden.sizes, neuronsPerClass: neuronsPerClass, feedbackWiring: feedback)
-        network.variants.sparseZeroedFraction = sparseFeedback
-        network.variants.sparseScale = sparseScale
-        network.variants.symmetric = symmetricFeedback
-        network.variants.symmetricNoiseSD = symmetricNoise
-        network.variants.feedbackLearningRates = feedbackLearningRates?.values
-        network.variants.apicalBias = apicalBias
-        network.variants.backprop = backprop
-        network.neuron.apicalConductance = apicalConductance
+    /// `arguments`: the command line, to tell which options were given beside a --preset or
+    /// over a --config file (those given override them).
+    func spec(trainingImages: Int, testImages testCount: Int, inputSize: Int = 784,
+              arguments: [String] = CommandLine.arguments) throws -> TrainingRunSpec {
+        let givenOptions = Preset.givenOptions(in: arguments)
+        var spec: TrainingRunSpec
+        if let config {
+            var defaults = try Train.parse([]).spec(trainingImages: trainingImages, testImages: testCount, arguments: [])
+            defaults.outputDirectory = outputDirectory()
+            spec = try ConfigFile.spec(from: URL(fileURLWithPath: config), over: defaults, inputSize: inputSize)
+        } else {
+            spec = TrainingRunSpec(network: NetworkConfiguration(hiddenSizes: hidden.sizes),
+                                   training: TrainingOptions(learningRates: []), outputDirectory: outputDirectory())
+        }
+        // Without --config every option sets its field (given or default); with it, only those given.
+        func set(_ option: String) -> Bool { config == nil || givenOptions.contains(option) }
+        if set("hidden") { spec.network.hiddenSizes = hidden.sizes }
+        if set("neurons-per-class") { spec.network.neuronsPerClass = neuronsPerClass }
+        if set("feedback") { spec.network.feedbackWiring = feedback }
+        if set("sparse-feedback") { spec.network.variants.sparseZeroedFraction = sparseFeedback }
+        if set("sparse-scale") { spec.network.variants.sparseScale = sparseScale }
+        if set("symmetric-feedback") { spec.network.variants.symmetric = symmetricFeedback }
+        if set("symmetric-noise") { spec.network.variants.symmetricNoiseSD = symmetricNoise }
+        if set("feedback-learning-rates") { spec.network.variants.feedbackLearningRates = feedbackLearningRates?.values }
+        if set("apical-bias") { spec.network.variants.apicalBias = apicalBias }
+        if set("backprop") { spec.network.variants.backprop = backprop }
+        if set("apical-conductance") { spec.network.neuron.apicalConductance = apicalConductance }
 
-        var training = TrainingOptions(
-            learningRates: learningRates?.values ?? TrainingOptions.defaultLearningRates(hiddenLayers: hidden.sizes.count))
-        training.epochs = epochs
-        training.imagesPerEpoch = imagesPerEpoch ?? trainingImages
-        training.seed = seed
-        training.shuffle = !noShuffle
-        training.quickTestInterval = quickTestInterval
-        training.quickTestImages = quickTestImages
-        training.fullTestImages = testImages ?? testCount
+        if set("learning-rates") {
+            spec.training.learningRates = learningRates?.values
+                ?? TrainingOptions.defaultLearningRates(hiddenLayers: spec.network.hiddenSizes.count)
+        } else if givenOptions.contains("hidden") {
+            spec.training.learningRates = TrainingOptions.defaultLearningRates(hiddenLayers: spec.network.hiddenSizes.count)
+        }
+        if set("epochs") { spec.training.epochs = epochs }
+        if set("images-per-epoch") { spec.training.imagesPerEpoch = imagesPerEpoch ?? trainingImages }
+        if set("seed") { spec.training.seed = seed }
+        if set("no-shuffle") { spec.training.shuffle = !noShuffle }
+        if set("quick-test-interval") { spec.training.quickTestInterval = quickTestInterval }
+        if set("quick-test-images") { spec.training.quickTestImages = quickTestImages }
+        if set("test-images") { spec.training.fullTestImages = testImages ?? testCount }
 
-        var spec = TrainingRunSpec(network: network, training: training, outputDirectory: outputDirectory())
-        spec.mode = mode
-        spec.precision = precision ?? .float64
-        spec.spiking.minimumPhaseLength = phaseLength
-        spec.spiking.randomPhaseLengths = !fixedPhaseLength
-        spec.spiking.averagingWindow = averagingWindow
-        spec.spiking.randomPlateauTimes = randomPlateauTimes
-        spec.spiking.testLength = testLength
-        spec.spiking.testAveragingWindow = testAveragingWindow
-        spec.spiking.sampler = spikeSampler
-        spec.dataset = dataset
+        if set("mode") { spec.mode = mode }
+        if set("precision") { spec.precision = precision ?? .float64 }
+        if set("phase-length") { spec.spiking.minimumPhaseLength = phaseLength }
+        if set("fixed-phase-length") { spec.spiking.randomPhaseLengths = !fixedPhaseLength }
+        if set("averaging-window") { spec.spiking.averagingWindow = averagingWindow }
+        if set("random-plateau-times") { spec.spiking.randomPlateauTimes = randomPlateauTimes }
+        if set("test-length") { spec.spiking.testLength = testLength }
+        if set("test-averaging-window") { spec.spiking.testAveragingWindow = testAveragingWindow }
+        if set("spike-sampler") { spec.spiking.sampler = spikeSampler }
+        if set("dataset") { spec.dataset = dataset }
         spec.dataDirectory = data
-        spec.initialWeightsDirectory = initWeights
-        spec.initialWeightsPrefix = initPrefix
-        spec.pixelOrder = pixelOrder
-        if let preset { try Preset.named(preset).apply(to: &spec, given: Preset.givenOptions(in: arguments)) }
-        if precision == nil { spec.precision = spec.mode == .spiking ? .float32 : .float64 }
-        spec.measurements.updateAngleInterval = recordInterval
-        spec.measurements.interval = measureInterval
-        spec.measurements.readoutImages = readoutImages
+        if set("init-weights") { spec.initialWeightsDirectory = initWeights }
+        if set("init-prefix") { spec.initialWeightsPrefix = initPrefix }
+        if set("pixel-order") { spec.pixelOrder = pixelOrder }
+        if let preset { try Preset.named(preset).apply(to: &spec, given: givenOptions) }
+        if precision == nil && (config == nil || preset != nil || givenOptions.contains("mode")) {
+            spec.precision = spec.mode == .spiking ? .float32 : .float64
+        }
+        if set("record-interval") { spec.measurements.updateAngleInterval = recordInterval }
+        if set("measure-interval") { spec.measurements.interval = measureInterval }
+        if set("readout-images") { spec.measurements.readoutImages = readoutImages }
         return spec
     }
 
@@ -203,7 +227,7 @@ struct Train: ParsableCommand {
         if epochs <= 0 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
         if let n = imagesPerEpoch, n <= 0 { throw ValidationError("--images-per-epoch must be positive, not \(n)") }
         if let bad = hidden.sizes.first(where: { $0 <= 0 }) { throw ValidationError("--hidden sizes must be positive, not \(bad)") }
-        if preset == nil, let rates = learningRates?.values, rates.count != hidden.sizes.count + 1 {
+        if preset == nil, config == nil, let rates = learningRates?.values, rates.count != hidden.sizes.count + 1 {
             func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
             throw ValidationError("--learning-rates has \(count(rates.count, "value")); a network with \(count(hidden.sizes.count, "hidden layer")) needs \(hidden.sizes.count + 1) (one per hidden layer, then the output layer)")
         }
@@ -215,17 +239,28 @@ struct Train: ParsableCommand {
 
     func run() throws {
         ParentWatchdog.startIfRequested()
+        Interrupts.install()
+        var runDirectory = output ?? "the run directory"
         do {
-            let dataset = try TrainingRun.loadDataset(self.dataset, explicit: data)
-            let spec = try spec(trainingImages: dataset.train.count, testImages: dataset.test.count)
+            var kind = self.dataset
+            if let config, !Preset.givenOptions(in: CommandLine.arguments).contains("dataset"),
+               let configured = try ConfigFile.datasetKind(in: URL(fileURLWithPath: config)) {
+                kind = configured
+            }
+            let dataset = try TrainingRun.loadDataset(kind, explicit: data)
+            var spec = try spec(trainingImages: dataset.train.count, testImages: dataset.test.count,
+                                inputSize: dataset.train.pixelsPerImage)
+            spec.dataset = kind
             let progress = ProgressBar(enabled: !quiet, header: [
                 "Dendrites: \(spec.mode.rawValue) mode, \(SweepPlan.label(spec.network.hiddenSizes)), \(spec.preset.map { "preset \($0), " } ?? "")\(spec.training.epochs) epoch(s) of \(spec.training.imagesPerEpoch) images, seed \(spec.training.seed)",
                 "data: \(dataset.directory)",
                 "run directory: \(spec.outputDirectory.path)",
             ])
+            runDirectory = spec.outputDirectory.path
             let epochs: [EpochSummary]
             if resumeExisting {
-                switch try TrainingRun.runOrContinue(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: [progress]) {
+                switch try TrainingRun.runOrContinue(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: [progress],
+                                                       stop: Interrupts.request) {
                 case let .started(summaries):
                     epochs = summaries
                 case let .resumed(after, summaries):
@@ -236,7 +271,8 @@ struct Train: ParsableCommand {
                     epochs = []
                 }
             } else {
-                epochs = try TrainingRun.run(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: [progress])
+                epochs = try TrainingRun.run(spec, dataset: dataset, commandLine: CommandLine.arguments, observers: [progress],
+                                             stop: Interrupts.request)
             }
             if let last = epochs.last {
                 print(String(format: "final test error: %.2f%% (%d test images)", last.testError, spec.training.fullTestImages))
@@ -245,6 +281,7 @@ struct Train: ParsableCommand {
         } catch let error as ValidationError {
             throw error
         } catch {
+            if let error = error as? TrainingError, let exit = Interrupts.report(error, runDirectory: runDirectory) { throw exit }
             // A run-time failure: one line naming the option or file, no usage text.
             let message = error is CocoaError ? error.localizedDescription : String(describing: error)
             fflush(stdout)

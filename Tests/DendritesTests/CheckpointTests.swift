@@ -455,3 +455,112 @@ struct UntrustedRunFileTests {
         }
     }
 }
+
+// MARK: - Graceful interrupts (SIGINT, SIGTERM)
+
+/// Makes a stop request when epoch `epoch` has trained its images, before its full test.
+private final class StopAfterTraining: TrainingObserver {
+    let request: StopRequest
+    let epoch: Int
+    init(_ request: StopRequest, epoch: Int) { self.request = request; self.epoch = epoch }
+    func didFinishTraining(epoch: Int, images: Int) throws {
+        if epoch == self.epoch { request.stop(reason: "a test") }
+    }
+}
+
+@Suite("Graceful interrupts", .serialized)
+struct InterruptTests {
+    @Test("A stop request ends training before the next image, keeps the finished epoch's background test, and resume equals the uninterrupted run")
+    func stopRequestAndResume() throws {
+        let parent = try SharedPaths.temporaryDirectory("interrupt")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let straight = parent.appendingPathComponent("straight")
+        let stopped = parent.appendingPathComponent("stopped")
+        func spec(_ output: URL) -> TrainingRunSpec {
+            var spec = checkpointSpec(mode: .spiking, precision: .float32, hidden: [30], epochs: 3, output: output)
+            spec.testThreads = 2   // epoch 1's full test runs in the background while epoch 2 starts
+            return spec
+        }
+        try TrainingRun.run(spec(straight), dataset: MNISTData.dataset, commandLine: [], observers: [])
+        let request = StopRequest()
+        do {
+            try TrainingRun.run(spec(stopped), dataset: MNISTData.dataset, commandLine: [],
+                                observers: [StopAfterTraining(request, epoch: 1)], stop: request)
+            Issue.record("expected TrainingError.interrupted")
+        } catch let error as TrainingError {
+            #expect(error == .interrupted(reason: "a test", epoch: 2, image: 0, lastCheckpoint: 1))
+            #expect(error.description.contains("stopped by a test at epoch 2") && error.description.contains("after epoch 1"))
+        }
+        // The test of epoch 1, still running when the request came, was waited for and recorded.
+        #expect(try Checkpoint.read(from: stopped)?.completedEpochs == 1)
+        #expect(try metricsWithoutTimes(stopped).count == 2)
+        #expect(FileManager.default.fileExists(atPath: stopped.appendingPathComponent("epoch_1_W_0.npy").path))
+        let rest = try TrainingRun.resume(directory: stopped, dataset: MNISTData.dataset)
+        #expect(rest.map(\.epoch) == [2, 3])
+        try expectSameRun(straight, stopped, epochs: 3)
+    }
+
+    @Test("SIGTERM (sent twice, as Slurm and a process group may) stops the CLI with exit 143 and a resume hint; resume equals the uninterrupted run")
+    func sigtermAndResume() throws {
+        guard let binary = dendriteTrainBinary(orSkip: "sigtermAndResume") else { return }
+        let parent = try SharedPaths.temporaryDirectory("sigterm")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let straight = parent.appendingPathComponent("straight")
+        let stopped = parent.appendingPathComponent("stopped")
+        func arguments(_ output: URL) -> [String] {
+            ["train", "--mode", "spiking", "--hidden", "100", "--epochs", "2", "--images-per-epoch", "6000",
+             "--test-images", "100", "--quick-test-interval", "500", "--quick-test-images", "10",
+             "--seed", "6", "--quiet", "--data", SharedPaths.mnist.path, "--output", output.path]
+        }
+        #expect(try runTool(binary, arguments(straight)) == 0)
+
+        let errors = parent.appendingPathComponent("stderr")
+        let pid = try spawnWithDefaultSignals(binary, arguments(stopped), errorPath: errors.path)
+        let deadline = Date().addingTimeInterval(300)
+        while (try? Checkpoint.read(from: stopped))??.completedEpochs ?? 0 < 1 && isRunning(pid) && Date() < deadline {
+            usleep(5_000)
+        }
+        kill(pid, SIGTERM)
+        kill(pid, SIGTERM)   // a repeat within a second counts once
+        #expect(waitForExit(pid, within: 120) == 143)
+        let message = try String(contentsOf: errors, encoding: .utf8)
+        #expect(message.contains("stopped by SIGTERM at epoch 2"), "\(message)")
+        #expect(message.contains("the run's last checkpoint is after epoch 1"), "\(message)")
+        #expect(message.contains("continue with: dendrite-train resume \(stopped.path)"), "\(message)")
+        #expect(try Checkpoint.read(from: stopped)?.completedEpochs == 1)
+        #expect(try runTool(binary, ["resume", stopped.path, "--quiet"]) == 0)
+        try expectSameRun(straight, stopped, epochs: 2)
+    }
+
+    @Test("sweep.sbatch passes SIGTERM to its task and requeues the task that it stopped")
+    func slurmTaskRequeues() throws {
+        let parent = try SharedPaths.temporaryDirectory("requeue")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let plan = SweepPlan(sweepDirectory: parent.appendingPathComponent("sweep"), architectures: [[5]], seeds: [1])
+        let script = parent.appendingPathComponent("sweep.sbatch")
+        try SlurmSweep.arrayScript(plan: plan, tasks: [1], options: SlurmOptions(), executable: "/nonexistent")
+            .write(to: script, atomically: true, encoding: .utf8)
+        #expect(try String(contentsOf: script, encoding: .utf8).contains("#SBATCH --requeue"))
+        // A stand-in for dendrite-train that, like it, exits 143 on SIGTERM; and one for scontrol.
+        let bin = parent.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let fakeTrain = bin.appendingPathComponent("fake-train")
+        let started = parent.appendingPathComponent("started")
+        try "#!/bin/bash\ntrap 'exit 143' TERM\ntouch \(started.path)\nwhile true; do sleep 0.05; done\n".write(to: fakeTrain, atomically: true, encoding: .utf8)
+        let calls = parent.appendingPathComponent("scontrol-calls")
+        try "#!/bin/bash\necho \"$@\" >> \(calls.path)\n".write(to: bin.appendingPathComponent("scontrol"), atomically: true, encoding: .utf8)
+        for name in ["fake-train", "scontrol"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin.appendingPathComponent(name).path)
+        }
+        let pid = try spawnWithDefaultSignals("/bin/bash", [script.path], environment: [
+            "PATH": bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+            "DENDRITE_TRAIN": fakeTrain.path, "SLURM_ARRAY_TASK_ID": "1", "SLURM_JOB_ID": "4242",
+        ])
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: started.path) && Date() < deadline { usleep(10_000) }
+        usleep(300_000)   // the batch shell sets its trap right after starting the task
+        kill(pid, SIGTERM)   // Slurm's --signal=B:TERM goes to the batch shell
+        #expect(waitForExit(pid, within: 30) == 0)
+        #expect(try String(contentsOf: calls, encoding: .utf8) == "requeue 4242\n")
+    }
+}

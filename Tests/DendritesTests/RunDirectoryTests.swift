@@ -296,6 +296,8 @@ struct RunDirectoryTests {
                 #expect(epoch == 1)
                 #expect((1...100).contains(image))
                 #expect(error.description.contains("epoch 1, image \(image)"))
+            default:
+                Issue.record("expected TrainingError.diverged, not \(error)")
             }
         }
         let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: run.appendingPathComponent("config.json")))

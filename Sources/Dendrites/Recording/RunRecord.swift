@@ -14,6 +14,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// Where the initial weights came from: "random" or a directory and prefix.
     public var initialWeights: String
     public var pixelOrder: PixelOrder
+    /// The commit the binary was built from (`buildCommit`), wherever the run was started.
     public var gitCommit: String
     public var date: String
     public var commandLine: [String]
@@ -33,30 +34,15 @@ public struct RunRecord: Codable, Equatable, Sendable {
         self.dataDirectory = dataDirectory
         self.initialWeights = initialWeights
         self.pixelOrder = pixelOrder
-        self.gitCommit = RunRecord.currentGitCommit()
+        self.gitCommit = RunRecord.buildCommit
         self.date = ISO8601DateFormatter().string(from: Date())
         self.commandLine = commandLine
     }
 
-    /// `git rev-parse HEAD` of the working directory (with "+dirty" when there are uncommitted
-    /// changes to tracked files), or "unknown" outside a checkout.
-    public static func currentGitCommit() -> String {
-        func git(_ arguments: [String]) -> String? {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git"] + arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            do { try process.run() } catch { return nil }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { return nil }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        guard let commit = git(["rev-parse", "HEAD"]) else { return "unknown" }
-        let dirty = git(["status", "--porcelain", "--untracked-files=no"]).map { !$0.isEmpty } ?? false
-        return dirty ? commit + "+dirty" : commit
+    /// The commit the library was built from (`BuildInfo`, written at build time), with "+dirty"
+    /// when tracked files had uncommitted changes; "unknown" for a build outside a git checkout.
+    public static var buildCommit: String {
+        BuildInfo.commit == "unknown" ? "unknown" : BuildInfo.commit + (BuildInfo.treeWasDirty ? "+dirty" : "")
     }
 }
 

@@ -60,6 +60,9 @@ public enum SlurmSweep {
             "#SBATCH --job-name=\(jobName(plan))",
             "#SBATCH --array=\(arraySpecification(tasks: tasks, throttle: options.throttle))",
             "#SBATCH --output=\(sweep)/\(logsDirectoryName)/slurm-%A_%a.out",
+            "# SIGTERM two minutes before the time limit (and on preemption); a task it stops goes back in the queue.",
+            "#SBATCH --signal=B:TERM@120",
+            "#SBATCH --requeue",
         ] + resourceDirectives(options, cpus: options.cpusPerTask) + [
             "set -euo pipefail",
             "cd \(ShellQuoting.quote(plan.root.path))",
@@ -69,7 +72,17 @@ public enum SlurmSweep {
             "task=\"${SLURM_ARRAY_TASK_ID:?run this script with sbatch, or set SLURM_ARRAY_TASK_ID}\"",
             "echo \"task $task on $(hostname): line $task of $plan\"",
             "# dendrite-train reads the plan line itself and runs `train` with its arguments: no shell interprets them.",
-            "exec \"$DENDRITE_TRAIN\" sweep-task \"$plan\" \"$task\"",
+            "\"$DENDRITE_TRAIN\" sweep-task \"$plan\" \"$task\" &",
+            "child=$!",
+            "# On SIGTERM the run stops before its next image, once its finished epochs are written (exit 143).",
+            "trap 'kill -TERM \"$child\" 2>/dev/null' TERM",
+            "status=0; wait \"$child\" || status=$?",
+            "while kill -0 \"$child\" 2>/dev/null; do status=0; wait \"$child\" || status=$?; done",
+            "if [[ $status -eq 143 && -n \"${SLURM_JOB_ID:-}\" ]]; then",
+            "  echo \"task $task stopped by SIGTERM; requeued, it resumes from its last checkpoint\"",
+            "  scontrol requeue \"$SLURM_JOB_ID\" && exit 0",
+            "fi",
+            "exit \"$status\"",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -273,13 +273,13 @@ extension TrainingRun {
     /// Returns the summaries of the epochs run now (none when the run was already complete).
     @discardableResult
     public static func resume(directory: URL, dataset: ImageDataset? = nil, epochs: Int? = nil,
-                              observers: [TrainingObserver] = []) throws -> [EpochSummary] {
-        try resume(directory: directory, dataset: dataset, epochs: epochs, observers: observers, locking: true)
+                              observers: [TrainingObserver] = [], stop: StopRequest? = nil) throws -> [EpochSummary] {
+        try resume(directory: directory, dataset: dataset, epochs: epochs, observers: observers, locking: true, stop: stop)
     }
 
     /// `locking: false` when the caller already holds the run directory's `RunLock`.
     static func resume(directory: URL, dataset: ImageDataset?, epochs: Int?, observers: [TrainingObserver],
-                       locking: Bool) throws -> [EpochSummary] {
+                       locking: Bool, stop: StopRequest? = nil) throws -> [EpochSummary] {
         let configURL = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw CheckpointError("\(directory.path) holds no run (no config.json)")
@@ -312,15 +312,15 @@ extension TrainingRun {
         let spiking = record.spiking ?? SpikingOptions()
         switch (record.mode, record.precision) {
         case (.rate, _):
-            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers,
+            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers, stop: stop,
                               dynamics: RateDynamics<Double>(configuration: network),
                               evaluator: RateEvaluator<Double>(configuration: network))
         case (.spiking, .float64):
-            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers,
+            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers, stop: stop,
                               dynamics: SpikingDynamics<Double>(configuration: network, options: spiking),
                               evaluator: SpikingEvaluator<Double>(configuration: network, options: spiking))
         case (.spiking, .float32):
-            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers,
+            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers, stop: stop,
                               dynamics: SpikingDynamics<Float>(configuration: network, options: spiking),
                               evaluator: SpikingEvaluator<Float>(configuration: network, options: spiking))
         }
@@ -328,7 +328,7 @@ extension TrainingRun {
 
     private static func resume<D: NetworkDynamics, E: NetworkEvaluator>(
         _ record: RunRecord, _ checkpoint: Checkpoint, directory: URL, dataset: ImageDataset,
-        observers: [TrainingObserver], dynamics: D, evaluator: E
+        observers: [TrainingObserver], stop: StopRequest?, dynamics: D, evaluator: E
     ) throws -> [EpochSummary] where D.Scalar == E.Scalar {
         let state: TrainerState<D.Scalar> = try checkpoint.state(in: directory, configuration: record.network)
         let recorder = try RunRecorder(resumingIn: directory)
@@ -347,6 +347,7 @@ extension TrainingRun {
                               dynamics: dynamics, evaluator: evaluator, generator: state.generator)
         try trainer.restore(from: state)
         trainer.readouts = measurements.readouts
+        trainer.stopRequest = stop
         trainer.epochDidEnd = { try Checkpoint.write($0, to: directory) }
         try trainer.run(dataset: dataset, observers: [recorder, summaries] + measurements.observers + observers)
         return summaries.epochs

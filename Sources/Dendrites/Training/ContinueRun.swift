@@ -20,13 +20,14 @@ extension TrainingRun {
     /// config.json cannot be read, and one that another process is training (`RunLock`). A run killed before its first checkpoint (config.json and no
     /// checkpoint, no finished epoch) is removed and started again.
     public static func runOrContinue(
-        _ spec: TrainingRunSpec, dataset: ImageDataset, commandLine: [String], observers: [TrainingObserver]
+        _ spec: TrainingRunSpec, dataset: ImageDataset, commandLine: [String], observers: [TrainingObserver],
+        stop: StopRequest? = nil
     ) throws -> ContinueOutcome {
         let directory = spec.outputDirectory
         let configURL = directory.appendingPathComponent("config.json")
         let fm = FileManager.default
         guard fm.fileExists(atPath: configURL.path) else {
-            return .started(try run(spec, dataset: dataset, commandLine: commandLine, observers: observers))
+            return .started(try run(spec, dataset: dataset, commandLine: commandLine, observers: observers, stop: stop))
         }
         // Held from here to the end, so no other process trains or removes the run meanwhile.
         let lock = try RunLock(directory: directory)
@@ -49,13 +50,13 @@ extension TrainingRun {
             for name in try fm.contentsOfDirectory(atPath: directory.path) where name != RunLock.fileName {
                 try fm.removeItem(at: directory.appendingPathComponent(name))
             }
-            return .started(try run(spec, dataset: dataset, commandLine: commandLine, observers: observers, locking: false))
+            return .started(try run(spec, dataset: dataset, commandLine: commandLine, observers: observers, locking: false, stop: stop))
         }
         if checkpoint.completedEpochs >= spec.training.epochs {
             return .alreadyFinished(epochs: checkpoint.completedEpochs)
         }
         let summaries = try resume(directory: directory, dataset: dataset, epochs: spec.training.epochs, observers: observers,
-                                   locking: false)
+                                   locking: false, stop: stop)
         return .resumed(afterEpoch: checkpoint.completedEpochs, summaries)
     }
 }

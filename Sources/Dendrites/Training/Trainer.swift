@@ -24,6 +24,8 @@ where Dynamics.Scalar == Evaluator.Scalar {
     public var testThreads = ComputeThreads.available
     /// The layers' linear read-outs, measured with every full test (nil: none).
     public var readouts: LayerReadouts? = nil
+    /// Looked at before every training image (see `StopRequest`).
+    public var stopRequest: StopRequest? = nil
 
     public init(network: NetworkConfiguration, options: TrainingOptions, weights: NetworkWeights<Scalar>,
                 dynamics: Dynamics, evaluator: Evaluator, generator: Xoshiro256) {
@@ -131,6 +133,11 @@ where Dynamics.Scalar == Evaluator.Scalar {
             var wrong = 0
             var lossSum = 0.0
             for n in 0..<options.imagesPerEpoch {
+                if let reason = stopRequest?.reason {
+                    // The finished epochs' tests still running are delivered, so their checkpoints are written.
+                    try deliver(tests.collectAll(), to: observers)
+                    throw TrainingError.interrupted(reason: reason, epoch: epoch, image: n, lastCheckpoint: completedEpochs)
+                }
                 let index = order[n]
                 let label = Int(train.labels[index])
                 inputRates(train.image(index), maximumRate: maximumRate, into: &input)
@@ -206,11 +213,16 @@ where Dynamics.Scalar == Evaluator.Scalar {
 
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case diverged(epoch: Int, image: Int)
+    /// Stopped by a `StopRequest` before image `image + 1` of `epoch`; the run's last checkpoint
+    /// is the one after epoch `lastCheckpoint`.
+    case interrupted(reason: String, epoch: Int, image: Int, lastCheckpoint: Int)
 
     public var description: String {
         switch self {
         case let .diverged(epoch, image):
             return "training diverged: the weights or the loss became NaN, infinite or absurdly large (|w| > 1e100) at epoch \(epoch), image \(image) (is a learning rate too large?); the run directory keeps the last good checkpoint"
+        case let .interrupted(reason, epoch, image, lastCheckpoint):
+            return "stopped by \(reason) at epoch \(epoch) after \(image) training image(s); the run's last checkpoint is after epoch \(lastCheckpoint), and resume trains on from there (epoch \(lastCheckpoint + 1) from its start), bit for bit as an uninterrupted run"
         }
     }
 }

@@ -62,14 +62,16 @@ public enum TrainingRun {
     /// All checks happen before the run directory is created.
     @discardableResult
     public static func run(
-        _ spec: TrainingRunSpec, dataset: ImageDataset, commandLine: [String], observers: [TrainingObserver]
+        _ spec: TrainingRunSpec, dataset: ImageDataset, commandLine: [String], observers: [TrainingObserver],
+        stop: StopRequest? = nil
     ) throws -> [EpochSummary] {
-        try run(spec, dataset: dataset, commandLine: commandLine, observers: observers, locking: true)
+        try run(spec, dataset: dataset, commandLine: commandLine, observers: observers, locking: true, stop: stop)
     }
 
     /// `locking: false` when the caller already holds the run directory's `RunLock`.
     static func run(
-        _ spec: TrainingRunSpec, dataset: ImageDataset, commandLine: [String], observers: [TrainingObserver], locking: Bool
+        _ spec: TrainingRunSpec, dataset: ImageDataset, commandLine: [String], observers: [TrainingObserver], locking: Bool,
+        stop: StopRequest?
     ) throws -> [EpochSummary] {
         var network = spec.network
         network.inputSize = dataset.train.pixelsPerImage
@@ -86,15 +88,15 @@ public enum TrainingRun {
         }
         switch (spec.mode, spec.precision) {
         case (.rate, _):
-            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking,
+            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking, stop: stop,
                              dynamics: RateDynamics<Double>(configuration: network),
                              evaluator: RateEvaluator<Double>(configuration: network))
         case (.spiking, .float64):
-            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking,
+            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking, stop: stop,
                              dynamics: SpikingDynamics<Double>(configuration: network, options: spec.spiking),
                              evaluator: SpikingEvaluator<Double>(configuration: network, options: spec.spiking))
         case (.spiking, .float32):
-            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking,
+            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking, stop: stop,
                              dynamics: SpikingDynamics<Float>(configuration: network, options: spec.spiking),
                              evaluator: SpikingEvaluator<Float>(configuration: network, options: spec.spiking))
         }
@@ -102,7 +104,7 @@ public enum TrainingRun {
 
     private static func train<D: NetworkDynamics, E: NetworkEvaluator>(
         _ spec: TrainingRunSpec, network: NetworkConfiguration, dataset: ImageDataset, commandLine: [String],
-        observers: [TrainingObserver], locking: Bool, dynamics: D, evaluator: E
+        observers: [TrainingObserver], locking: Bool, stop: StopRequest?, dynamics: D, evaluator: E
     ) throws -> [EpochSummary] where D.Scalar == E.Scalar {
         var generator = Xoshiro256(seed: spec.training.seed)
         let weights: NetworkWeights<D.Scalar>
@@ -129,6 +131,7 @@ public enum TrainingRun {
                               dynamics: dynamics, evaluator: evaluator, generator: generator)
         trainer.readouts = measurements.readouts
         trainer.testThreads = spec.testThreads
+        trainer.stopRequest = stop
         // Checkpoints (Checkpoint.swift): one before the first epoch, then one after each.
         let directory = spec.outputDirectory
         try Checkpoint.write(trainer.state, to: directory)

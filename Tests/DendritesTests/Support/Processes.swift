@@ -84,3 +84,52 @@ func isRunning(_ pid: pid_t) -> Bool {
     let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
     return state != nil && state != "Z" && state != "X"
 }
+
+/// Starts `executable` as a shell or Slurm would: every signal unblocked and SIGINT, SIGTERM at
+/// their default actions (a process spawned from a test's worker thread would otherwise inherit
+/// its blocked signal mask). Standard error goes to `errorPath` (nil: discarded); `environment`
+/// entries are added to this process's. Returns its pid for `waitForExit`.
+func spawnWithDefaultSignals(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                             errorPath: String? = nil) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, errorPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    sigaddset(&defaults, SIGINT)
+    sigaddset(&defaults, SIGTERM)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+    guard spawned == 0 else {
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot start \(executable): \(String(cString: strerror(spawned)))"])
+    }
+    return pid
+}
+
+/// `waitForExit` with a time limit: a process still running after `seconds` is killed (SIGKILL)
+/// and the result is nil, so that a test fails instead of hanging.
+func waitForExit(_ pid: pid_t, within seconds: Double) -> Int32? {
+    let deadline = Date().addingTimeInterval(seconds)
+    while isRunning(pid) && Date() < deadline { usleep(20_000) }
+    if isRunning(pid) {
+        kill(pid, SIGKILL)
+        _ = waitForExit(pid)
+        return nil
+    }
+    return waitForExit(pid)
+}
