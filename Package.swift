@@ -11,6 +11,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        // The runtime only: the TensorBoard event code is generated once by
+        // Scripts/generate-protos.sh and committed (no build plugin, no protoc at build time).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // OpenBLAS: CBLAS for the matrix-vector work, LAPACK for the eigen-solver.
@@ -30,6 +33,7 @@ let package = Package(
             dependencies: [
                 "CBLAS", "CZlib",
                 .product(name: "Numerics", package: "swift-numerics"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .executableTarget(
