@@ -208,6 +208,27 @@ struct TensorBoardTests {
         }
     }
 
+    @Test("The command line: train --no-tensorboard writes none; resume --tensorboard starts at the checkpoint's step")
+    func commandLine() throws {
+        guard let binary = dendriteTrainBinary(orSkip: "TensorBoard commandLine") else { return }
+        let parent = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let run = parent.appendingPathComponent("run")
+        #expect(try runTool(binary, ["train", "--mode", "rate", "--hidden", "20", "--epochs", "1", "--images-per-epoch", "200",
+                                     "--quick-test-interval", "50", "--quick-test-images", "10", "--test-images", "50",
+                                     "--readout-images", "50", "--quiet", "--data", SharedPaths.mnist.path,
+                                     "--output", run.path, "--no-tensorboard"]) == 0)
+        #expect(try EventFiles.urls(in: run).isEmpty)
+        #expect(try RunRecord.read(from: run).tensorboard == false)
+        #expect(try runTool(binary, ["resume", run.path, "--epochs", "2", "--tensorboard", "--quiet"]) == 0)
+        #expect(try RunRecord.read(from: run).tensorboard == true)
+        #expect(try EventFiles.urls(in: run).count == 1)
+        let all = try scalars(in: run)
+        #expect(steps(all, "test/error_percent") == [400])
+        #expect(steps(all, "train/loss") == [300, 400])
+        #expect(steps(all, "test/quick_error_percent") == [250, 300, 350])
+    }
+
     @Test("Resume: a new event file whose steps continue; what the stopped process wrote past the checkpoint is dropped")
     func resume() throws {
         let parent = try SharedPaths.temporaryDirectory()
