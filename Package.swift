@@ -12,6 +12,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The runtime only: the TensorBoard event code is generated once by
+        // Scripts/generate-protos.sh and committed (no build plugin, no protoc at build time).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // OpenBLAS: CBLAS for the matrix-vector work, LAPACK for the eigen-solver.
@@ -32,6 +35,7 @@ let package = Package(
                 "CBLAS", "CZlib",
                 .product(name: "Numerics", package: "swift-numerics"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             plugins: ["BuildInfo"]
         ),

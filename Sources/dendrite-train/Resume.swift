@@ -8,7 +8,9 @@ struct Resume: ParsableCommand {
         discussion: """
         Reads config.json and checkpoint.json of RUN_DIR, drops the CSV rows of any unfinished \
         epoch, and trains the remaining epochs, appending to the run's files. The result is \
-        exactly that of an uninterrupted run with the same seed.
+        exactly that of an uninterrupted run with the same seed. TensorBoard logging goes on in \
+        a new event file whose steps continue the earlier ones (events past the checkpoint are \
+        dropped from the earlier files, as the CSV rows are).
           dendrite-train resume Results/runs/20261122-230000-spiking-784-500-10
           dendrite-train resume RUN_DIR --epochs 60     # extend a finished run
         """
@@ -22,6 +24,9 @@ struct Resume: ParsableCommand {
 
     @Option(help: ArgumentHelp("Directory with the four IDX files (default: the run's data directory).", valueName: "dir"))
     var data: String?
+
+    @Flag(inversion: .prefixedNo, help: "Write (or stop writing) TensorBoard event files from now on, and record it in config.json (default: as the run did; runs recorded before TensorBoard support did not).")
+    var tensorboard: Bool?
 
     @Flag(help: "No progress bar.")
     var quiet = false
@@ -41,7 +46,7 @@ struct Resume: ParsableCommand {
                 dataset = try TrainingRun.loadDataset(record.dataset, explicit: data)
             }
             print("resuming \(runDirectory) after epoch \(checkpoint.completedEpochs)")
-            let summaries = try TrainingRun.resume(directory: directory, dataset: dataset, epochs: epochs,
+            let summaries = try TrainingRun.resume(directory: directory, dataset: dataset, epochs: epochs, tensorboard: tensorboard,
                                                    observers: [ProgressBar(enabled: !quiet)], stop: Interrupts.request)
             if let last = summaries.last {
                 print(String(format: "final test error: %.2f%% (epoch %d)", last.testError, last.epoch))

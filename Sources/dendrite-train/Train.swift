@@ -12,7 +12,9 @@ struct Train: ParsableCommand {
           dendrite-train train --hidden none --learning-rates 0.19 --images-per-epoch 5000
 
         The run directory (default Results/runs/<timestamp>-<name>) receives config.json, \
-        metrics.csv, quick_test.csv, loss.csv and the weights as .npy files (initial_*, epoch_<k>_*).
+        metrics.csv, quick_test.csv, loss.csv, the measurement CSVs, the weights as .npy files \
+        (initial_*, epoch_<k>_*) and a TensorBoard event file (events.out.tfevents.*; \
+        --no-tensorboard to leave it out). Watch runs live: tensorboard --logdir Results/runs
         """
     )
 
@@ -121,6 +123,9 @@ struct Train: ParsableCommand {
     @Option(help: "Training images the per-layer linear read-outs are fitted on at each full test (0: no read-outs).")
     var readoutImages = 1000
 
+    @Flag(inversion: .prefixedNo, help: "Write a TensorBoard event file into the run directory as it trains (watch with `tensorboard --logdir Results/runs`); results do not depend on it.")
+    var tensorboard = true
+
     // MARK: Data and files
     @Option(help: ArgumentHelp("Directory with the four IDX files (searched otherwise: $DENDRITES_DATA, ./data/mnist, ../shared/data/mnist).", valueName: "dir"))
     var data: String?
@@ -212,6 +217,7 @@ struct Train: ParsableCommand {
         if set("record-interval") { spec.measurements.updateAngleInterval = recordInterval }
         if set("measure-interval") { spec.measurements.interval = measureInterval }
         if set("readout-images") { spec.measurements.readoutImages = readoutImages }
+        if set("tensorboard") || givenOptions.contains("no-tensorboard") { spec.tensorboard = tensorboard }
         return spec
     }
 

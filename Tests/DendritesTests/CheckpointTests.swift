@@ -278,6 +278,19 @@ struct CheckpointKillTests {
 
         #expect(try runTool(binary, ["resume", killed.path, "--quiet"]) == 0)
         try expectSameRun(straight, killed, epochs: 3)
+
+        // TensorBoard (on by default): the killed process's events of epoch 2 were dropped, and
+        // the resumed process's file continues them: the same scalars, once each.
+        func events(_ run: URL) throws -> [String] {
+            try EventFiles.urls(in: run).flatMap { url in
+                try EventFiles.read(url).flatMap { event in event.scalars.map { "\($0.tag) \(event.step) \($0.value.bitPattern)" } }
+            }.sorted()
+        }
+        #expect(try EventFiles.urls(in: killed).count == 2)
+        let resumedEvents = try events(killed)
+        #expect(try events(straight) == resumedEvents)
+        #expect(Set(resumedEvents).count == resumedEvents.count)
+        #expect(resumedEvents.contains { $0.hasPrefix("test/error_percent 4500 ") })
     }
 }
 

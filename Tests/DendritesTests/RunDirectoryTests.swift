@@ -478,11 +478,19 @@ struct WeightFileTests {
 
 @Suite struct BackgroundTestTests {
     /// Every file of a run, but the timing column of metrics.csv, the date in config.json and
-    /// checkpoint.json, and the lock.
+    /// checkpoint.json, and the lock; the TensorBoard events as sorted "tag step value" lines
+    /// (their file name and wall times differ, and background tests write them in another order).
     private func contents(of run: URL) throws -> [String: Data] {
         var files: [String: Data] = [:]
+        var events: [String] = []
+        for url in try EventFiles.urls(in: run) {
+            for event in try EventFiles.read(url) {
+                events += event.scalars.map { "\($0.tag) \(event.step) \($0.value.bitPattern)" }
+            }
+        }
+        files["events"] = Data(events.sorted().joined(separator: "\n").utf8)
         for name in try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
-        where !["run.lock", "config.json", "checkpoint.json"].contains(name) {
+        where !["run.lock", "config.json", "checkpoint.json"].contains(name) && !name.hasPrefix(EventFileWriter.namePrefix) {
             var data = try Data(contentsOf: run.appendingPathComponent(name))
             if name == "metrics.csv" {
                 let rows = String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: ",").dropLast().joined(separator: ",") }

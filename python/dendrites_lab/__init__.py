@@ -6,6 +6,7 @@
 8.77
 """
 
+from .events import event_files, load_event_scalars
 from .run import Run, angle_column_to_layer, expected_header, hidden_layer_name, load_run
 from .sweep import flatten_config, load_sweep, load_sweep_runs, swept_options, sweep_table
 
@@ -22,4 +23,6 @@ __all__ = [
     "hidden_layer_name",
     "angle_column_to_layer",
     "expected_header",
+    "event_files",
+    "load_event_scalars",
 ]

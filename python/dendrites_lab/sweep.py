@@ -17,8 +17,10 @@ import pandas as pd
 
 from .run import PathLike, Run, load_run
 
-# config.json entries that differ between runs of a sweep without being swept options.
-NOT_OPTIONS = {"commandLine", "date", "gitCommit", "dataDirectory", "formatVersion", "training.seed", "network.hiddenSizes"}
+# config.json entries that differ between runs of a sweep without being swept options
+# (``tensorboard`` changes no result, so it does not tell runs apart either).
+NOT_OPTIONS = {"commandLine", "date", "gitCommit", "dataDirectory", "formatVersion", "training.seed", "network.hiddenSizes",
+               "tensorboard"}
 
 
 def layer_sort_key(layer: str) -> tuple:

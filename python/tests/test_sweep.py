@@ -83,3 +83,18 @@ def test_feedback_variants_are_swept_options(results):
 def test_runs_are_in_natural_name_order(results):
     names = [run.name for run in load_sweep_runs(RESULTS / "spiking-784-500-10-5000images-4epochs-seeds1-5")]
     assert names == [f"784-500-10-seed{k}" for k in range(1, 6)]
+
+
+def test_tensorboard_is_not_a_swept_option(tmp_path):
+    import json
+    from conftest import write_synthetic_run
+
+    for name, setting in [("a", True), ("b", False), ("c", None)]:
+        directory = write_synthetic_run(tmp_path / name)
+        config = json.loads((directory / "config.json").read_text())
+        if setting is not None:
+            config["tensorboard"] = setting
+        (directory / "config.json").write_text(json.dumps(config))
+    runs = load_sweep_runs(tmp_path)
+    assert len(runs) == 3
+    assert swept_options(runs) == []

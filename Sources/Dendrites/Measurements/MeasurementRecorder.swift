@@ -11,6 +11,8 @@ import Foundation
 ///   eigenvalue of (I − U)ᵀ(I − U) with U = J_β J_γ averaged over the last `jacobianWindow`
 ///   images, and with U = k_D W^out Y^{L−1}, every `interval` images.
 /// Only networks with at least one hidden layer are measured. Every line is flushed.
+/// `listeners` receive each row's numbers as it is written (the TensorBoard recorder), so
+/// other formats need not measure again.
 public final class MeasurementRecorder: TrainingObserver {
     public let configuration: NetworkConfiguration
     public let updateInterval: Int
@@ -28,6 +30,8 @@ public final class MeasurementRecorder: TrainingObserver {
     /// The last `jacobianWindow` products J_β J_γ (each n_out × n_out), a ring.
     private var products: [Matrix<Double>] = []
     private var productHead = 0
+    /// Told of every measurement this recorder writes, right after its CSV row.
+    public var listeners: [MeasurementListener] = []
 
     public init(directory: URL, configuration: NetworkConfiguration, updateInterval: Int = 10, interval: Int = 100,
                 smoothingBlock: Int = 100, jacobianWindow: Int = 100) throws {
@@ -94,6 +98,9 @@ public final class MeasurementRecorder: TrainingObserver {
     private func flushBlock(epoch: Int, lastImage: Int) throws {
         let means = (0..<angleSums.count).map { angleCounts[$0] > 0 ? angleSums[$0] / Double(angleCounts[$0]) : .nan }
         try smoothedAngles.append("\(epoch),\(blockStart),\(lastImage)," + means.map(format).joined(separator: ","))
+        for listener in listeners {
+            try listener.didMeasureSmoothedUpdateAngles(epoch: epoch, firstImage: blockStart, lastImage: lastImage, degrees: means)
+        }
         for l in angleSums.indices { angleSums[l] = 0; angleCounts[l] = 0 }
         blockCount = 0
         blockStart = lastImage + 1
@@ -107,6 +114,7 @@ public final class MeasurementRecorder: TrainingObserver {
         let converted = NetworkWeights<Double>(forward: forward, bias: [], feedback: weights.feedback.map(matrix), apicalBias: [])
         let angles = Angles.weightAngles(weights: converted, wiring: configuration.feedbackWiring)
         try weightAngles.append("\(epoch),\(image)," + angles.map(format).joined(separator: ","))
+        for listener in listeners { try listener.didMeasureWeightAngles(epoch: epoch, image: image, degrees: angles) }
 
         var eigen = Double.nan
         if !products.isEmpty {
@@ -119,9 +127,23 @@ public final class MeasurementRecorder: TrainingObserver {
                                                 dendriticCoupling: configuration.neuron.dendriticCoupling)
         let eigenWeights = (try? JacobianCondition.largestEigenvalue(of: u)) ?? .nan
         try jacobian.append("\(epoch),\(image),\(format(eigen)),\(format(eigenWeights))")
+        for listener in listeners {
+            try listener.didMeasureJacobian(epoch: epoch, image: image, maxEigenvalue: eigen, maxEigenvalueWeights: eigenWeights)
+        }
     }
 
     private func format(_ x: Double) -> String { x.isFinite ? String(format: "%.6g", x) : "nan" }
+}
+
+/// Receives the numbers of the rows `MeasurementRecorder` writes (angles in degrees, per hidden
+/// layer, bottom first; NaN where undefined), on the training thread, right after each row.
+public protocol MeasurementListener: AnyObject {
+    /// A row of `update_angles_smoothed.csv`: the mean update angle over images `firstImage…lastImage`.
+    func didMeasureSmoothedUpdateAngles(epoch: Int, firstImage: Int, lastImage: Int, degrees: [Double]) throws
+    /// A row of `weight_angles.csv`.
+    func didMeasureWeightAngles(epoch: Int, image: Int, degrees: [Double]) throws
+    /// A row of `jacobian.csv`.
+    func didMeasureJacobian(epoch: Int, image: Int, maxEigenvalue: Double, maxEigenvalueWeights: Double) throws
 }
 
 /// The values as `Double`, without a generic element-by-element conversion (which is slow

@@ -25,6 +25,7 @@ public enum ConfigFile {
         baseRecord.spiking = base.spiking
         baseRecord.preset = base.preset
         baseRecord.measurements = base.measurements
+        baseRecord.tensorboard = base.tensorboard
         let encoder = JSONEncoder()
         guard var merged = try JSONSerialization.jsonObject(with: encoder.encode(baseRecord)) as? [String: Any] else {
             throw ConfigurationError("\(file.path): internal error encoding the defaults")
@@ -212,6 +213,7 @@ extension TrainingRunSpec {
         pixelOrder = record.pixelOrder
         preset = record.preset
         measurements = record.measurements ?? MeasurementOptions()
+        tensorboard = record.tensorboard ?? true
     }
 }
 

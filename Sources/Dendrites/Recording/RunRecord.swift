@@ -22,6 +22,10 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var preset: String? = nil
     /// Measurement intervals and read-out size (absent in runs recorded before issue 5).
     public var measurements: MeasurementOptions?
+    /// Whether the run writes a TensorBoard event file (`TrainingRunSpec.tensorboard`); absent
+    /// in runs recorded before it, which `resume` continues without one. It changes no result,
+    /// so it is not one of `differences(from:)`.
+    public var tensorboard: Bool? = nil
 
     public init(mode: SimulationMode, precision: Precision, network: NetworkConfiguration, training: TrainingOptions,
                 dataset: DatasetKind, dataDirectory: String, initialWeights: String, pixelOrder: PixelOrder,

@@ -271,15 +271,21 @@ extension TrainingRun {
     /// shortened, if not yet past it) to that many epochs and `config.json` records it.
     /// The result equals, bit for bit, that of an uninterrupted run with the same seed.
     /// Returns the summaries of the epochs run now (none when the run was already complete).
+    ///
+    /// TensorBoard: the run goes on writing event files if config.json says it did (`tensorboard`;
+    /// runs recorded before it did not), or as `tensorboard` says when given, which config.json
+    /// then records. Each resumed process writes a new event file; the events that earlier files
+    /// hold past the checkpoint are dropped first, as the CSV rows are, so no step is written twice.
     @discardableResult
-    public static func resume(directory: URL, dataset: ImageDataset? = nil, epochs: Int? = nil,
+    public static func resume(directory: URL, dataset: ImageDataset? = nil, epochs: Int? = nil, tensorboard: Bool? = nil,
                               observers: [TrainingObserver] = [], stop: StopRequest? = nil) throws -> [EpochSummary] {
-        try resume(directory: directory, dataset: dataset, epochs: epochs, observers: observers, locking: true, stop: stop)
+        try resume(directory: directory, dataset: dataset, epochs: epochs, tensorboard: tensorboard, observers: observers,
+                   locking: true, stop: stop)
     }
 
     /// `locking: false` when the caller already holds the run directory's `RunLock`.
-    static func resume(directory: URL, dataset: ImageDataset?, epochs: Int?, observers: [TrainingObserver],
-                       locking: Bool, stop: StopRequest? = nil) throws -> [EpochSummary] {
+    static func resume(directory: URL, dataset: ImageDataset?, epochs: Int?, tensorboard: Bool? = nil,
+                       observers: [TrainingObserver], locking: Bool, stop: StopRequest? = nil) throws -> [EpochSummary] {
         let configURL = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw CheckpointError("\(directory.path) holds no run (no config.json)")
@@ -294,17 +300,26 @@ extension TrainingRun {
         let data = try dataset ?? loadDataset(record.dataset, explicit: record.dataDirectory)
         try record.validate(dataset: data, file: configURL.path)
         try checkpoint.validate(against: record, file: directory.appendingPathComponent(Checkpoint.fileName).path)
+        var changed = false
         if let epochs, epochs != record.training.epochs {
             guard epochs >= checkpoint.completedEpochs, epochs > 0 else {
                 throw CheckpointError("--epochs \(epochs) is fewer than the \(checkpoint.completedEpochs) epochs already done; \(configURL.path) was left as it is")
             }
             record.training.epochs = epochs
             try record.validate(dataset: data, file: configURL.path)
+            changed = true
+        }
+        if let tensorboard, tensorboard != (record.tensorboard ?? false) {
+            record.tensorboard = tensorboard
+            changed = true
+        }
+        if changed {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(record), to: configURL)
         }
         try Checkpoint.truncateSeries(in: directory, afterEpoch: checkpoint.completedEpochs)
+        try EventFiles.truncate(in: directory, afterStep: Int64(checkpoint.completedEpochs) * Int64(record.training.imagesPerEpoch))
         if checkpoint.completedEpochs >= record.training.epochs { return [] }
 
         let network = record.network
@@ -333,16 +348,16 @@ extension TrainingRun {
         let state: TrainerState<D.Scalar> = try checkpoint.state(in: directory, configuration: record.network)
         let recorder = try RunRecorder(resumingIn: directory)
         let summaries = SummaryCollector()
-        // The measurement recorders append to their files (runs recorded before them have none).
-        var measurements: (observers: [TrainingObserver], readouts: LayerReadouts?) = ([], nil)
-        if let options = record.measurements {
-            var spec = TrainingRunSpec(network: record.network, training: record.training, outputDirectory: directory)
-            spec.mode = record.mode
-            spec.precision = record.precision
-            spec.spiking = record.spiking ?? SpikingOptions()
-            spec.measurements = options
-            measurements = try TrainingRun.measurements(spec, network: record.network, dataset: dataset)
-        }
+        // The measurement recorders append to their files (runs recorded before them have none);
+        // the TensorBoard recorder starts a new event file.
+        var spec = TrainingRunSpec(network: record.network, training: record.training, outputDirectory: directory)
+        spec.mode = record.mode
+        spec.precision = record.precision
+        spec.spiking = record.spiking ?? SpikingOptions()
+        spec.measurements = record.measurements ?? MeasurementOptions()
+        spec.tensorboard = record.tensorboard ?? false
+        let measurements = try TrainingRun.measurements(spec, network: record.network, dataset: dataset,
+                                                        measured: record.measurements != nil)
         var trainer = Trainer(network: record.network, options: record.training, weights: state.weights,
                               dynamics: dynamics, evaluator: evaluator, generator: state.generator)
         try trainer.restore(from: state)

@@ -55,8 +55,8 @@ extension TrainingRun {
         if checkpoint.completedEpochs >= spec.training.epochs {
             return .alreadyFinished(epochs: checkpoint.completedEpochs)
         }
-        let summaries = try resume(directory: directory, dataset: dataset, epochs: spec.training.epochs, observers: observers,
-                                   locking: false, stop: stop)
+        let summaries = try resume(directory: directory, dataset: dataset, epochs: spec.training.epochs,
+                                   tensorboard: spec.tensorboard, observers: observers, locking: false, stop: stop)
         return .resumed(afterEpoch: checkpoint.completedEpochs, summaries)
     }
 }
@@ -91,7 +91,8 @@ extension RunRecord {
     }
 
     /// The fields that make `other` a different run from this one: everything that changes the
-    /// results, not the date, commit, command line, data directory or the number of epochs.
+    /// results, not the date, commit, command line, data directory, the number of epochs or
+    /// whether a TensorBoard event file is written.
     public func differences(from other: RunRecord) -> [String] {
         var names: [String] = []
         if mode != other.mode { names.append("mode") }

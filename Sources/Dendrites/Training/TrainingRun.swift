@@ -21,6 +21,11 @@ public struct TrainingRunSpec: Sendable {
     public var preset: String? = nil
     /// Alignment angles, the Jacobian condition and per-layer read-outs (`Measurements/`).
     public var measurements = MeasurementOptions()
+    /// A TensorBoard event file in the run directory, written as the run trains
+    /// (`TensorBoardRecorder`). On by default: it costs a few writes per 100 images and changes
+    /// no result, so it is recorded in config.json but is not part of what makes a run
+    /// different (`RunRecord.differences`).
+    public var tensorboard = true
     /// Threads for the tests; with two or more they run beside training (`Trainer.run`).
     /// Results do not depend on it.
     public var testThreads = ComputeThreads.available
@@ -42,6 +47,7 @@ extension TrainingRunSpec {
         record.spiking = mode == .spiking ? spiking : nil
         record.preset = preset
         record.measurements = measurements
+        record.tensorboard = tensorboard
         return record
     }
 }
@@ -143,16 +149,26 @@ public enum TrainingRun {
 
 extension TrainingRun {
     /// The measurement recorders of a run: angles and the Jacobian condition (networks with a
-    /// hidden layer), and the per-layer read-outs, which the trainer measures with each full test.
+    /// hidden layer), and the per-layer read-outs, which the trainer measures with each full test;
+    /// and, when the spec asks for it, the TensorBoard recorder, which also gets the angles and
+    /// eigenvalues as they are written (`measured: false`: the TensorBoard recorder alone, for
+    /// runs recorded before the measurements).
     static func measurements(
-        _ spec: TrainingRunSpec, network: NetworkConfiguration, dataset: ImageDataset
+        _ spec: TrainingRunSpec, network: NetworkConfiguration, dataset: ImageDataset, measured: Bool = true
     ) throws -> (observers: [TrainingObserver], readouts: LayerReadouts?) {
         let options = spec.measurements
         var observers: [TrainingObserver] = []
+        let tensorBoard = spec.tensorboard
+            ? try TensorBoardRecorder(directory: spec.outputDirectory, imagesPerEpoch: spec.training.imagesPerEpoch)
+            : nil
+        if let tensorBoard { observers.append(tensorBoard) }
+        guard measured else { return (observers, nil) }
         if network.hiddenLayerCount > 0 {
-            observers.append(try MeasurementRecorder(
+            let recorder = try MeasurementRecorder(
                 directory: spec.outputDirectory, configuration: network, updateInterval: options.updateAngleInterval,
-                interval: options.interval, smoothingBlock: options.smoothingBlock, jacobianWindow: options.smoothingBlock))
+                interval: options.interval, smoothingBlock: options.smoothingBlock, jacobianWindow: options.smoothingBlock)
+            if let tensorBoard { recorder.listeners.append(tensorBoard) }
+            observers.append(recorder)
         }
         guard options.readoutImages > 0 else { return (observers, nil) }
         observers.append(try LayerAccuracyRecorder(directory: spec.outputDirectory))
