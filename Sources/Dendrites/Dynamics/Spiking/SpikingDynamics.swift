@@ -61,6 +61,10 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     /// from their matrices; a reload (or, for a W_0 kept here alone, a rebuild of its drives)
     /// this often keeps them equal to ~1e-15.
     public var reloadInterval = 1000
+    /// Sees every step's spikes, the phases and the random plateau times (`SpikeObserver`; a
+    /// `SpikeRecorder` feeds `ReferenceSpikingNetwork`). Nil: nothing is recorded, and a step
+    /// costs one nil check more. Copies of the dynamics share it.
+    public var spikeObserver: (any SpikeObserver)? = nil
 
     public init(configuration: NetworkConfiguration, options: SpikingOptions = SpikingOptions()) {
         self.configuration = configuration
@@ -206,18 +210,24 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public mutating func clearState() {
+        clearLayers()
+        spikeObserver?.stateWasCleared(inputHistory: false)
+    }
+
+    /// Clears everything, the input spike history too (before each test image).
+    public mutating func reset() {
+        inputHistory.clear()
+        clearLayers()
+        spikeObserver?.stateWasCleared(inputHistory: true)
+    }
+
+    private mutating func clearLayers() {
         for m in histories.indices {
             histories[m].clear()
             zero(&basal[m]); zero(&somatic[m])
         }
         for l in apical.indices { zero(&apical[l]) }
         refreshDrives()
-    }
-
-    /// Clears everything, the input spike history too (before each test image).
-    public mutating func reset() {
-        inputHistory.clear()
-        clearState()
     }
 
     private mutating func refreshDrives() {
@@ -330,6 +340,10 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             for l in feedbackSources.indices where feedbackSources[l] == m {
                 Self.push(&feedbackProjections[l], newestOf: &histories[m])
             }
+        }
+        if let observer = spikeObserver {
+            observer.stepDidEnd(StepSpikes(input: Array(inputHistory.spikes(inSlot: inputHistory.head)),
+                                           layers: histories.map { Array($0.spikes(inSlot: $0.head)) }))
         }
     }
 
@@ -466,6 +480,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         let apicalAlways = configuration.neuron.apicalConductance != 0
         let apicalFrom = trainingAverages ? length - window - (options.randomPlateauTimes ? 5 : 0) : length
         if options.sampler != .perNeuron { streams = UniformStreams(seededFrom: &generator) }
+        spikeObserver?.phaseWillStart(length: length, window: window, target: target, training: trainingAverages)
         let presynapticAverages = trainingAverages && !target
         if presynapticAverages && length - window < kernel.count {
             // Spikes from before the phase still in memory reach a window that starts this early.
@@ -514,6 +529,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             for t in (last - window + 1)...last { sum += apicalRing[l][(t % ringLength) * n + i] }
             alpha[i] = sigmoid(sum / Scalar(window))
         }
+        spikeObserver?.plateauTimesDrawn(layer: l, delays: plateauDelays[l])
     }
 
     private func phaseLength(_ generator: inout Xoshiro256) -> Int {
@@ -528,6 +544,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         averages: inout PhaseAverages<Scalar>, generator: inout Xoshiro256
     ) {
         if !weightsLoaded { weightsDidChange(weights) }
+        spikeObserver?.trainingExampleWillStart(label: label)
         setInput(input)
         let window = options.averagingWindow
         let scale = 1 / Scalar(window)
