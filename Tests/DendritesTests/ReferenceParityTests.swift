@@ -9,7 +9,7 @@ struct ReferenceEquationTests {
 
     @Test("κ(k) = (e^{−k/10} − e^{−k/3}) / 7 and the kernel sum Σ_k κ(k) S(t−k+1) over a spike train")
     func kernelSum() {
-        #expect(abs(SpikingReference.pspKernel(step: 1, riseTime: 3, decayTime: 10) - 0.02690087249459575) < 1e-16)
+        #expect(abs(PSPKernel.value(step: 1, NeuronParameters()) - 0.02690087249459575) < 1e-16)
         #expect(abs(Self.p.kernel[3] - 0.058103272559987505) < 1e-16)
         // Neuron 0 spiked once at t, neuron 1 twice at t − 3 and once at t − 10 (out of memory):
         // s_0 = κ(1), s_1 = 2 κ(4).

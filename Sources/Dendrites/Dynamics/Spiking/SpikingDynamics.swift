@@ -303,7 +303,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 Self.updateHiddenSoma(soma, input: &forwardProjections[m], bias: weights.bias, layer: m,
                                       basal: &basal[m], apical: &apical[m], somatic: &somatic[m])
                 if bookkeeping.accumulate && bookkeeping.presynapticAverages {
-                    Self.accumulatePSP(from: histories[source], kernel: kernel, into: &apicalInputSum[m])
+                    PSPKernel.addPotentials(of: histories[source], kernel: kernel, into: &apicalInputSum[m])
                 }
             } else {
                 Self.updateOutputSoma(soma, basal: &basal[m], teaching: &teaching, target: target, somatic: &somatic[m])
@@ -443,18 +443,6 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         }
     }
 
-    /// sum_j += s_j(t) = Σ_k κ(k) S_j(t−k+1), from the spikes of the history's last `mem` steps.
-    private static func accumulatePSP(from history: SpikeHistory, kernel: [Scalar], into sum: inout [Scalar]) {
-        sum.withUnsafeMutableBufferPointer { s in
-            for k in 0..<history.memory {
-                let weight = kernel[k]
-                history.withSpikes(inSlot: history.slot(lag: k)) { spikes in
-                    for j in spikes { s[Int(j)] += weight }
-                }
-            }
-        }
-    }
-
     /// sum_j += weight for each spike of the history's step `lag` steps before the newest.
     private static func addSpikes(of history: SpikeHistory, lag: Int = 0, weight: Scalar, into sum: inout [Scalar]) {
         sum.withUnsafeMutableBufferPointer { s in
@@ -517,7 +505,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private mutating func plateaus(layer l: Int, phaseLength: Int, window: Int, into alpha: inout [Scalar], generator: inout Xoshiro256) {
         let n = apical[l].count
         if !options.randomPlateauTimes {
-            for i in 0..<n { alpha[i] = sigmoid(apicalSum[l][i] / Scalar(window)) }
+            for i in 0..<n { alpha[i] = soma.plateau(meanApical: apicalSum[l][i] / Scalar(window)) }
             return
         }
         for i in 0..<n {
@@ -527,7 +515,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             var sum: Scalar = 0
             let last = phaseLength - 1 - delay
             for t in (last - window + 1)...last { sum += apicalRing[l][(t % ringLength) * n + i] }
-            alpha[i] = sigmoid(sum / Scalar(window))
+            alpha[i] = soma.plateau(meanApical: sum / Scalar(window))
         }
         spikeObserver?.plateauTimesDrawn(layer: l, delays: plateauDelays[l])
     }
@@ -687,7 +675,7 @@ extension SpikingEvaluator {
     public func testActivity(
         images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
     ) -> TestActivity {
-        let r = configuration.neuron.maximumRate
+        let (r, soma) = (configuration.neuron.maximumRate, SomaticDynamics<Double>(configuration.neuron))
         let potentials = layerPotentials(images: images, indices: indices, weights: weights, seed: seed)
         var layers = [TestActivity.inputRates(images: images, indices: indices, maximumRate: r)]
         var output: [Double] = []
@@ -697,7 +685,7 @@ extension SpikingEvaluator {
             values.reserveCapacity(indices.count * n)
             for row in potentials {
                 let potential = doubles(row[m])
-                values += potential.map { r * sigmoid($0) }
+                values += potential.map { soma.rate(somatic: $0) }
                 if m == configuration.layerCount - 1 { output += potential }
             }
             layers.append(Matrix(rows: indices.count, columns: n, values: values))

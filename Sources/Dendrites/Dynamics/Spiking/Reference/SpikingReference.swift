@@ -1,5 +1,3 @@
-import Foundation
-
 /// The constants of the spiking model (MODEL.md §5) as plain values, each converted to `Scalar`
 /// from `NeuronParameters` once.
 public struct ReferenceParameters<Scalar: DendriteScalar>: Sendable {
@@ -15,7 +13,7 @@ public struct ReferenceParameters<Scalar: DendriteScalar>: Sendable {
     public var basalCoupling: Scalar, dendriticCoupling: Scalar
     /// P_hidden = 20 / λ_max, P_out = 20 / λ_max²
     public var hiddenLearningScale: Scalar, outputLearningScale: Scalar
-    /// κ(1), …, κ(mem)
+    /// κ(1), …, κ(mem) (`PSPKernel.value`, the one κ)
     public var kernel: [Scalar]
 
     public init(_ p: NeuronParameters) {
@@ -31,9 +29,7 @@ public struct ReferenceParameters<Scalar: DendriteScalar>: Sendable {
         dendriticCoupling = Scalar(p.dendriticCoupling)
         hiddenLearningScale = Scalar(p.hiddenLearningScale)
         outputLearningScale = Scalar(p.outputLearningScale)
-        kernel = (1...p.kernelMemory).map {
-            Scalar(SpikingReference.pspKernel(step: $0, riseTime: p.kernelRiseTime, decayTime: p.kernelDecayTime))
-        }
+        kernel = (1...p.kernelMemory).map { Scalar(PSPKernel.value(step: $0, p)) }
     }
 }
 
@@ -42,12 +38,6 @@ public struct ReferenceParameters<Scalar: DendriteScalar>: Sendable {
 /// (`SpikingDynamics`) is tested against it on the same spikes.
 public enum SpikingReference {
     // MARK: Synapses
-
-    /// κ(t) = (e^{−t/τ_L} − e^{−t/τ_s}) / (τ_L − τ_s), at t = k steps
-    public static func pspKernel(step k: Int, riseTime tauS: Double, decayTime tauL: Double) -> Double {
-        let t = Double(k)
-        return (exp(-t / tauL) - exp(-t / tauS)) / (tauL - tauS)
-    }
 
     /// s_j(t) = Σ_{k=1…mem} κ(k) S_j(t−k+1), with `spikeCounts[k − 1]` = S(t−k+1) (newest first;
     /// steps before the first are absent: no spikes) and `kernel[k − 1]` = κ(k).
