@@ -89,14 +89,14 @@ public struct RateDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         for l in 0..<configuration.hiddenLayerCount {
             copyValues(apical[l], into: &averages.apicalForward[l])
             copyValues(apicalInput[l], into: &averages.apicalInputForward[l])
-            for i in apical[l].indices { averages.plateauForward[l][i] = sigmoid(apical[l][i]) }  // α^f = σ(Ā^f)
+            for i in apical[l].indices { averages.plateauForward[l][i] = soma.plateau(meanApical: apical[l][i]) }
         }
         // Target phase: teaching conductances on the output layer.
         setTeaching(label: label)
         for _ in 0..<stepsPerPhase { step(input: input, weights: weights, target: true) }
         for m in 0..<layerCount { copyValues(rate[m], into: &averages.rateTarget[m]) }
         for l in 0..<configuration.hiddenLayerCount {
-            for i in apical[l].indices { averages.plateauTarget[l][i] = sigmoid(apical[l][i]) }  // α^t = σ(Ā^t)
+            for i in apical[l].indices { averages.plateauTarget[l][i] = soma.plateau(meanApical: apical[l][i]) }
         }
     }
 

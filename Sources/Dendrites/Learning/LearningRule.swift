@@ -31,6 +31,8 @@ public struct LearningRule<Scalar: DendriteScalar> {
     }
 
     private let basalCoupling: Scalar, dendriticCoupling: Scalar, maximumRate: Scalar
+    /// λ = λ_max σ(C)
+    private let soma: SomaticDynamics<Scalar>
     private let hiddenScale: Scalar, outputScale: Scalar
 
     /// Whether the dynamics keeps W_0 (the bottom hidden layer's forward weights, the largest
@@ -64,6 +66,7 @@ public struct LearningRule<Scalar: DendriteScalar> {
         basalCoupling = Scalar(p.basalCoupling)
         dendriticCoupling = Scalar(p.dendriticCoupling)
         maximumRate = Scalar(p.maximumRate)
+        soma = SomaticDynamics(p)
         hiddenScale = Scalar(p.hiddenLearningScale)
         outputScale = Scalar(p.outputLearningScale)
     }
@@ -73,7 +76,7 @@ public struct LearningRule<Scalar: DendriteScalar> {
         let m = configuration.layerCount - 1
         var sum: Scalar = 0
         for i in averages.rateTarget[m].indices {
-            let d = averages.rateTarget[m][i] - maximumRate * sigmoid(averages.somaticForward[m][i])
+            let d = averages.rateTarget[m][i] - soma.rate(somatic: averages.somaticForward[m][i])
             sum += d * d
         }
         return sum / Scalar(averages.rateTarget[m].count)
@@ -94,7 +97,7 @@ public struct LearningRule<Scalar: DendriteScalar> {
         // Output layer.
         for i in errors[output].indices {
             let c = averages.somaticForward[output][i]
-            let e = -(averages.rateTarget[output][i] - maximumRate * sigmoid(c))
+            let e = -(averages.rateTarget[output][i] - soma.rate(somatic: c))
                 * dendriticCoupling * maximumRate * sigmoidDerivative(c)
             errors[output][i] = e
             backpropErrors[output][i] = e
@@ -163,7 +166,7 @@ public struct LearningRule<Scalar: DendriteScalar> {
         _ weights: inout NetworkWeights<Scalar>, layer l: Int, rate: Scalar, averages: PhaseAverages<Scalar>
     ) {
         for i in feedbackErrors[l].indices {
-            feedbackErrors[l][i] = -(maximumRate * sigmoid(averages.somaticForward[l][i]) - averages.plateauForward[l][i])
+            feedbackErrors[l][i] = -(soma.rate(somatic: averages.somaticForward[l][i]) - averages.plateauForward[l][i])
                 * sigmoidDerivative(averages.apicalForward[l][i])
         }
         weights.feedback[l].addOuterProduct(feedbackErrors[l], averages.apicalInputForward[l], scaledBy: -rate)

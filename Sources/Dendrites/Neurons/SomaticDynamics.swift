@@ -1,5 +1,6 @@
-/// The somatic voltage updates of MODEL.md §1 and §8, each in one line, for both modes.
-/// Every other file calls these; none writes its own.
+/// The neuron equations of MODEL.md §1, §2 and §8, each in one line, for both modes: the
+/// somatic voltage updates, the rate λ and the plateau α. Every other file calls these; none
+/// writes its own (except the spiking reference stepper, the spec they are tested against).
 public struct SomaticDynamics<Scalar: DendriteScalar>: Sendable {
     public let leak: Scalar            // g_L
     public let basal: Scalar           // g_B
@@ -70,6 +71,14 @@ public struct SomaticDynamics<Scalar: DendriteScalar>: Sendable {
     @inlinable
     public func rate(somatic C: Scalar) -> Scalar {
         maximumRate * sigmoid(C)
+    }
+
+    // MARK: Plateau potentials
+
+    /// α = σ(Ā), from the mean apical voltage over the averaging window (rate mode: the last step's A)
+    @inlinable
+    public func plateau(meanApical A: Scalar) -> Scalar {
+        sigmoid(A)
     }
 }
 

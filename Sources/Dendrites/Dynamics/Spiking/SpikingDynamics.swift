@@ -61,6 +61,10 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     /// from their matrices; a reload (or, for a W_0 kept here alone, a rebuild of its drives)
     /// this often keeps them equal to ~1e-15.
     public var reloadInterval = 1000
+    /// Sees every step's spikes, the phases and the random plateau times (`SpikeObserver`; a
+    /// `SpikeRecorder` feeds `ReferenceSpikingNetwork`). Nil: nothing is recorded, and a step
+    /// costs one nil check more. Copies of the dynamics share it.
+    public var spikeObserver: (any SpikeObserver)? = nil
 
     public init(configuration: NetworkConfiguration, options: SpikingOptions = SpikingOptions()) {
         self.configuration = configuration
@@ -206,18 +210,24 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public mutating func clearState() {
+        clearLayers()
+        spikeObserver?.stateWasCleared(inputHistory: false)
+    }
+
+    /// Clears everything, the input spike history too (before each test image).
+    public mutating func reset() {
+        inputHistory.clear()
+        clearLayers()
+        spikeObserver?.stateWasCleared(inputHistory: true)
+    }
+
+    private mutating func clearLayers() {
         for m in histories.indices {
             histories[m].clear()
             zero(&basal[m]); zero(&somatic[m])
         }
         for l in apical.indices { zero(&apical[l]) }
         refreshDrives()
-    }
-
-    /// Clears everything, the input spike history too (before each test image).
-    public mutating func reset() {
-        inputHistory.clear()
-        clearState()
     }
 
     private mutating func refreshDrives() {
@@ -293,7 +303,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 Self.updateHiddenSoma(soma, input: &forwardProjections[m], bias: weights.bias, layer: m,
                                       basal: &basal[m], apical: &apical[m], somatic: &somatic[m])
                 if bookkeeping.accumulate && bookkeeping.presynapticAverages {
-                    Self.accumulatePSP(from: histories[source], kernel: kernel, into: &apicalInputSum[m])
+                    PSPKernel.addPotentials(of: histories[source], kernel: kernel, into: &apicalInputSum[m])
                 }
             } else {
                 Self.updateOutputSoma(soma, basal: &basal[m], teaching: &teaching, target: target, somatic: &somatic[m])
@@ -330,6 +340,10 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             for l in feedbackSources.indices where feedbackSources[l] == m {
                 Self.push(&feedbackProjections[l], newestOf: &histories[m])
             }
+        }
+        if let observer = spikeObserver {
+            observer.stepDidEnd(StepSpikes(input: Array(inputHistory.spikes(inSlot: inputHistory.head)),
+                                           layers: histories.map { Array($0.spikes(inSlot: $0.head)) }))
         }
     }
 
@@ -429,18 +443,6 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         }
     }
 
-    /// sum_j += s_j(t) = Σ_k κ(k) S_j(t−k+1), from the spikes of the history's last `mem` steps.
-    private static func accumulatePSP(from history: SpikeHistory, kernel: [Scalar], into sum: inout [Scalar]) {
-        sum.withUnsafeMutableBufferPointer { s in
-            for k in 0..<history.memory {
-                let weight = kernel[k]
-                history.withSpikes(inSlot: history.slot(lag: k)) { spikes in
-                    for j in spikes { s[Int(j)] += weight }
-                }
-            }
-        }
-    }
-
     /// sum_j += weight for each spike of the history's step `lag` steps before the newest.
     private static func addSpikes(of history: SpikeHistory, lag: Int = 0, weight: Scalar, into sum: inout [Scalar]) {
         sum.withUnsafeMutableBufferPointer { s in
@@ -466,6 +468,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         let apicalAlways = configuration.neuron.apicalConductance != 0
         let apicalFrom = trainingAverages ? length - window - (options.randomPlateauTimes ? 5 : 0) : length
         if options.sampler != .perNeuron { streams = UniformStreams(seededFrom: &generator) }
+        spikeObserver?.phaseWillStart(length: length, window: window, target: target, training: trainingAverages)
         let presynapticAverages = trainingAverages && !target
         if presynapticAverages && length - window < kernel.count {
             // Spikes from before the phase still in memory reach a window that starts this early.
@@ -502,7 +505,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private mutating func plateaus(layer l: Int, phaseLength: Int, window: Int, into alpha: inout [Scalar], generator: inout Xoshiro256) {
         let n = apical[l].count
         if !options.randomPlateauTimes {
-            for i in 0..<n { alpha[i] = sigmoid(apicalSum[l][i] / Scalar(window)) }
+            for i in 0..<n { alpha[i] = soma.plateau(meanApical: apicalSum[l][i] / Scalar(window)) }
             return
         }
         for i in 0..<n {
@@ -512,8 +515,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
             var sum: Scalar = 0
             let last = phaseLength - 1 - delay
             for t in (last - window + 1)...last { sum += apicalRing[l][(t % ringLength) * n + i] }
-            alpha[i] = sigmoid(sum / Scalar(window))
+            alpha[i] = soma.plateau(meanApical: sum / Scalar(window))
         }
+        spikeObserver?.plateauTimesDrawn(layer: l, delays: plateauDelays[l])
     }
 
     private func phaseLength(_ generator: inout Xoshiro256) -> Int {
@@ -528,6 +532,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         averages: inout PhaseAverages<Scalar>, generator: inout Xoshiro256
     ) {
         if !weightsLoaded { weightsDidChange(weights) }
+        spikeObserver?.trainingExampleWillStart(label: label)
         setInput(input)
         let window = options.averagingWindow
         let scale = 1 / Scalar(window)
@@ -670,7 +675,7 @@ extension SpikingEvaluator {
     public func testActivity(
         images: LabeledImages, indices: [Int], weights: NetworkWeights<Scalar>, seed: UInt64
     ) -> TestActivity {
-        let r = configuration.neuron.maximumRate
+        let (r, soma) = (configuration.neuron.maximumRate, SomaticDynamics<Double>(configuration.neuron))
         let potentials = layerPotentials(images: images, indices: indices, weights: weights, seed: seed)
         var layers = [TestActivity.inputRates(images: images, indices: indices, maximumRate: r)]
         var output: [Double] = []
@@ -680,7 +685,7 @@ extension SpikingEvaluator {
             values.reserveCapacity(indices.count * n)
             for row in potentials {
                 let potential = doubles(row[m])
-                values += potential.map { r * sigmoid($0) }
+                values += potential.map { soma.rate(somatic: $0) }
                 if m == configuration.layerCount - 1 { output += potential }
             }
             layers.append(Matrix(rows: indices.count, columns: n, values: values))

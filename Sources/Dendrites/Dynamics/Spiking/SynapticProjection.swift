@@ -508,9 +508,7 @@ public struct SynapticProjection<Scalar: DendriteScalar>: Sendable {
     /// The same input computed directly, M (Σ_k κ(k) S(t−k+1)) + base: the dense reference path.
     public static func directCurrent(matrix: Matrix<Scalar>, history: SpikeHistory, kernel: [Scalar], base: [Scalar]) -> [Scalar] {
         var psp = [Scalar](repeating: 0, count: matrix.columns)
-        for k in 0..<history.memory {
-            for j in history.spikes(inSlot: history.slot(lag: k)) { psp[Int(j)] += kernel[k] }
-        }
+        PSPKernel.addPotentials(of: history, kernel: kernel, into: &psp)
         let product = matrix.applied(to: psp)
         return zip(product, base).map { $0 + $1 }
     }
