@@ -4,8 +4,8 @@
 # with the tests, runs the whole suite (Swift Testing), then installs the Python analysis
 # package and runs its tests (pytest). The exit code is non-zero if either failed.
 #
-# The tests read the reference fixtures and MNIST from ../shared (the folder `shared` beside
-# this clone), or from $DENDRITES_SHARED if set.
+# The tests read the authors' fixtures from Tests/Fixtures and MNIST from where a run finds it
+# (fetched with checksums when missing).
 #
 # Extra arguments go to `swift test`, e.g. `Scripts/test.sh --filter RunDirectory`.
 # $DENDRITES_SCRATCH_PATH, if set, is passed to swift as --scratch-path (default: .build).
@@ -19,14 +19,23 @@ if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
 fi
 bash Scripts/install-deps.sh --with-slurm
 
-shared="${DENDRITES_SHARED:-$root/../shared}"
-for needed in fixtures/rate data/mnist; do
-    if [[ ! -d "$shared/$needed" ]]; then
-        echo "error: the tests need the shared fixtures and MNIST in $shared (missing $needed)." >&2
-        echo "       Put the project's 'shared' folder beside the clone (../shared), or set DENDRITES_SHARED." >&2
-        exit 2
-    fi
+# MNIST, where a run would look for it: $DENDRITES_DATA, ./data/mnist, $DENDRITES_SHARED/data/mnist,
+# ../shared/data/mnist; fetched into ./data/mnist (SHA-256 checked) when none has it. The
+# authors' fixtures are in Tests/Fixtures.
+mnist=""
+for candidate in "${DENDRITES_DATA:-}" "$root/data/mnist" "${DENDRITES_SHARED:-$root/../shared}/data/mnist"; do
+    if [[ -n "$candidate" ]] && compgen -G "$candidate/train-images*" >/dev/null; then mnist="$candidate"; break; fi
 done
+if [[ -z "$mnist" ]]; then
+    echo "==> MNIST not found: fetching it into data/mnist"
+    bash "$root/Scripts/fetch-mnist.sh" "$root/data/mnist" || {
+        echo "error: the tests need MNIST; put the four IDX files in data/mnist or set DENDRITES_DATA" >&2
+        exit 2
+    }
+    mnist="$root/data/mnist"
+fi
+export DENDRITES_DATA="$mnist"
+echo "==> MNIST: $mnist"
 
 scratch=()
 if [[ -n "${DENDRITES_SCRATCH_PATH:-}" ]]; then

@@ -90,9 +90,24 @@ struct Test: ParsableCommand {
             print(String(format: "test error: %.2f%% on %d images (%@ mode, %.1f s, %.2f ms/image)",
                          SavedNetworkTest.errorPercent(results), count, mode.rawValue, seconds, 1000 * seconds / Double(count)))
             print("per-image results: \(url.path)")
+            try warnIfOtherPixelOrderFits(test, error: SavedNetworkTest.errorPercent(results), data: data)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode.failure
         }
+    }
+
+    /// Weights trained with the other pixel order (the authors' saved simulations are
+    /// column-major) fail most images. Above 50% error, the first 500 test images are tried in
+    /// the other order, and a warning says so when that order does clearly better.
+    func warnIfOtherPixelOrderFits(_ test: SavedNetworkTest, error: Double, data: ImageDataset) throws {
+        guard error > 50 else { return }
+        var other = test
+        other.pixelOrder = test.pixelOrder == .rowMajor ? .columnMajor : .rowMajor
+        let sample = min(500, data.test.count)
+        let mine = SavedNetworkTest.errorPercent(try test.run(on: data.test, count: sample))
+        let theirs = SavedNetworkTest.errorPercent(try other.run(on: data.test, count: sample))
+        guard theirs < 0.5 * mine else { return }
+        FileHandle.standardError.write(Data(String(format: "Warning: these weights look trained with the other pixel order: on the first %d test images, --pixel-order %@ gives %.1f%% error and %@ %.1f%%; test again with --pixel-order %@\n", sample, test.pixelOrder.rawValue, mine, other.pixelOrder.rawValue, theirs, other.pixelOrder.rawValue).utf8))
     }
 }

@@ -117,3 +117,27 @@ struct ConfigFileTests {
         #expect(try record(run).gitCommit == RunRecord.buildCommit)
     }
 }
+
+@Suite("Testing saved weights")
+struct SavedWeightsWarningTests {
+    @Test("test warns when the weights fit the other pixel order, and not when they fit the one given")
+    func pixelOrderWarning() throws {
+        guard let binary = dendriteTrainBinary(orSkip: "pixelOrderWarning") else { return }
+        // 784-10 after 60 epochs (8.2% error), trained row-major: committed with the paper's sweep.
+        let weights = SharedPaths.packageRoot.appendingPathComponent("Results/paper/784-10-seed1")
+        let parent = try SharedPaths.temporaryDirectory("pixel-order")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        func test(_ order: String) throws -> ProcessResult {
+            try runCapturing(binary, ["test", "--weights", weights.path, "--prefix", "epoch_60_", "--mode", "rate",
+                                      "--test-images", "300", "--pixel-order", order, "--data", SharedPaths.mnist.path,
+                                      "--output", parent.appendingPathComponent("\(order).csv").path])
+        }
+        let wrong = try test("column-major")
+        #expect(wrong.status == 0)
+        #expect(wrong.error.contains("look trained with the other pixel order") && wrong.error.contains("test again with --pixel-order row-major"),
+                "\(wrong.error)")
+        let right = try test("row-major")
+        #expect(right.status == 0 && !right.error.contains("Warning"), "\(right.error)")
+        #expect(right.output.contains("test error: 8."), "\(right.output)")
+    }
+}

@@ -233,3 +233,28 @@ struct PaperSweepTests {
         #expect(mean.map(\.y) == [3, 4] && band.map(\.low) == [2, 4] && band.map(\.high) == [4, 4])
     }
 }
+
+@Suite("Reports elsewhere")
+struct ReportOutputTests {
+    @Test("report --output writes a run's figures into DIR/<run name> and leaves the run directory as it was")
+    func reportIntoOtherDirectory() throws {
+        let parent = try SharedPaths.temporaryDirectory("report-output")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let run = parent.appendingPathComponent("tiny-run")
+        var training = TrainingOptions(learningRates: [0.21, 0.21])
+        training.imagesPerEpoch = 50
+        training.fullTestImages = 20
+        training.quickTestInterval = 25
+        training.quickTestImages = 10
+        var spec = TrainingRunSpec(network: NetworkConfiguration(hiddenSizes: [5]), training: training, outputDirectory: run)
+        spec.mode = .rate
+        spec.measurements.readoutImages = 0
+        try TrainingRun.run(spec, dataset: MNISTData.dataset, commandLine: [], observers: [])
+        let before = try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
+        let output = parent.appendingPathComponent("figures")
+        try RunReport.write([try RunSummary(directory: run)], into: output)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted() == before)
+        let written = try FileManager.default.contentsOfDirectory(atPath: output.appendingPathComponent("tiny-run").path)
+        #expect(written.contains("index.html") && written.contains("test_error.svg"), "\(written)")
+    }
+}

@@ -238,17 +238,25 @@ public enum RunReport {
         return best
     }
 
-    /// Writes every run's figures and `index.html`; returns the summary table.
+    /// Where `write(_:into:)` puts a run's figures: its own directory, or with `output`,
+    /// `output/<the run directory's name>`.
+    public static func destination(of run: RunSummary, output: URL?) -> URL {
+        output.map { $0.appendingPathComponent(run.directory.standardizedFileURL.lastPathComponent) } ?? run.directory
+    }
+
+    /// Writes every run's figures and `index.html` (see `destination`); returns the summary table.
     @discardableResult
-    public static func write(_ runs: [RunSummary]) throws -> String {
+    public static func write(_ runs: [RunSummary], into output: URL? = nil) throws -> String {
         let table = summaryTable(runs)
         for index in runs.indices {
+            let destination = destination(of: runs[index], output: output)
+            try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
             let figures = figures(for: index, of: runs)
             for (name, svg) in figures {
-                try AtomicFile.write(Data(svg.utf8), to: runs[index].directory.appendingPathComponent(name))
+                try AtomicFile.write(Data(svg.utf8), to: destination.appendingPathComponent(name))
             }
             let html = page(run: runs[index], all: runs, figures: figures.map(\.0))
-            try AtomicFile.write(Data(html.utf8), to: runs[index].directory.appendingPathComponent("index.html"))
+            try AtomicFile.write(Data(html.utf8), to: destination.appendingPathComponent("index.html"))
         }
         return table
     }

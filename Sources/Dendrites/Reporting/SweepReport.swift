@@ -240,11 +240,14 @@ public struct SweepReport {
         return out + "</svg>\n"
     }
 
-    /// Writes every figure and `index.html` into the sweep directory; returns the page's path.
+    /// Writes every figure and `index.html` into `output` (default: the sweep directory), which is
+    /// created if needed; returns the page's path.
     @discardableResult
-    public func write(summaryMarkdown: String?) throws -> URL {
+    public func write(summaryMarkdown: String?, into output: URL? = nil) throws -> URL {
+        let destination = output ?? directory
+        try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
         let figures = self.figures()
-        for (name, svg) in figures { try AtomicFile.write(Data(svg.utf8), to: directory.appendingPathComponent(name)) }
+        for (name, svg) in figures { try AtomicFile.write(Data(svg.utf8), to: destination.appendingPathComponent(name)) }
         var html = """
         <!DOCTYPE html>
         <html><head><meta charset="utf-8"><title>\(escape(title))</title>
@@ -257,7 +260,7 @@ public struct SweepReport {
         if let summaryMarkdown { html += "<pre>\(escape(summaryMarkdown))</pre>\n" }
         for (name, _) in figures { html += "<p><img src=\"\(name)\" alt=\"\(name)\"></p>\n" }
         html += "</body></html>\n"
-        let page = directory.appendingPathComponent("index.html")
+        let page = destination.appendingPathComponent("index.html")
         try AtomicFile.write(Data(html.utf8), to: page)
         return page
     }

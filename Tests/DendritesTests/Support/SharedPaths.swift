@@ -1,7 +1,9 @@
 import Foundation
 
-/// Where the test suite finds `../shared` (fixtures and MNIST): `$DENDRITES_SHARED`, else the
-/// folder `shared` beside the package root.
+/// Where the test suite finds its data: the authors' fixtures in the package (`Tests/Fixtures`),
+/// and MNIST where a run would look for it: `$DENDRITES_DATA`, `./data/mnist` in the package,
+/// `$DENDRITES_SHARED/data/mnist`, or `../shared/data/mnist` beside the package
+/// (`Scripts/test.sh` fetches it into `data/mnist` when none has it).
 enum SharedPaths {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()  // Support
@@ -9,16 +11,23 @@ enum SharedPaths {
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()  // package root
 
-    static let shared: URL = {
-        if let explicit = ProcessInfo.processInfo.environment["DENDRITES_SHARED"] {
-            return URL(fileURLWithPath: explicit)
+    static let mnist: URL = {
+        let environment = ProcessInfo.processInfo.environment
+        let shared = environment["DENDRITES_SHARED"].map { URL(fileURLWithPath: $0) }
+            ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+        let candidates = [environment["DENDRITES_DATA"].map { URL(fileURLWithPath: $0) },
+                          packageRoot.appendingPathComponent("data/mnist"),
+                          shared.appendingPathComponent("data/mnist")].compactMap { $0 }
+        func hasImages(_ directory: URL) -> Bool {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            return names.contains { $0.hasPrefix("train-images") }
         }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+        return candidates.first(where: hasImages) ?? candidates[candidates.count - 1]
     }()
 
-    static var mnist: URL { shared.appendingPathComponent("data/mnist") }
-    static var rateFixtures: URL { shared.appendingPathComponent("fixtures/rate") }
-    static var spikingFixtures: URL { shared.appendingPathComponent("fixtures/spiking") }
+    static var fixtures: URL { packageRoot.appendingPathComponent("Tests/Fixtures") }
+    static var rateFixtures: URL { fixtures.appendingPathComponent("rate") }
+    static var spikingFixtures: URL { fixtures.appendingPathComponent("spiking") }
 
     /// A fresh empty directory for one test.
     static func temporaryDirectory(_ label: String = #function) throws -> URL {
