@@ -164,6 +164,9 @@ public struct Checkpoint: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(Checkpoint(state)), to: directory.appendingPathComponent(fileName))
+        // A process killed inside an earlier write leaves its temporary file; the run directory's
+        // lock is held here, so none is another writer's.
+        AtomicFile.removeStaleTemporaries(in: directory, target: fileName)
     }
 
     /// The checkpoint of a run directory, or nil when it has none.
@@ -317,6 +320,8 @@ extension TrainingRun {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(record), to: configURL)
         }
+        // Temporary files of writes that a kill interrupted (the lock is held: none is live).
+        AtomicFile.removeStaleTemporaries(in: directory)
         for (url, text) in truncations { try AtomicFile.write(Data(text.utf8), to: url) }
         if checkpoint.completedEpochs >= record.training.epochs { return [] }
 
