@@ -55,3 +55,15 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The libFuzzer harness for the readers of every file the tool reads back (Tests/Fuzz), added
+// only when Scripts/fuzz.sh builds it (DENDRITES_FUZZ=1, with -sanitize=fuzzer,address): it has
+// no main of its own, libFuzzer supplies it, so it cannot link in a normal build.
+if Context.environment["DENDRITES_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "dendrites-fuzz",
+        dependencies: ["Dendrites"],
+        path: "Tests/Fuzz/Sources"
+    ))
+    package.products.append(.executable(name: "dendrites-fuzz", targets: ["dendrites-fuzz"]))
+}

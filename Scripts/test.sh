@@ -7,6 +7,12 @@
 # The tests read the authors' fixtures from Tests/Fixtures and MNIST from where a run finds it
 # (fetched with checksums when missing).
 #
+# Then (without a filter) it fuzzes the file readers for about a minute (Scripts/fuzz.sh: 8 s
+# for each of its 7 libFuzzer targets, in its own scratch path .build-fuzz); a crash fails the
+# run. DENDRITES_FUZZ_SECONDS changes the time per target, 0 skips fuzzing.
+# DENDRITES_ASAN=1 also runs the reader and decoder tests once under AddressSanitizer (a debug
+# build in .build-asan: several minutes more, so it is opt-in).
+#
 # Extra arguments go to `swift test`, e.g. `Scripts/test.sh --filter RunDirectory`.
 # $DENDRITES_SCRATCH_PATH, if set, is passed to swift as --scratch-path (default: .build).
 set -euo pipefail
@@ -48,6 +54,24 @@ swift build -c release --build-tests ${scratch[@]+"${scratch[@]}"} ${SWIFT_RELEA
 echo "==> swift test -c release --skip-build"
 status=0
 swift test -c release --skip-build ${scratch[@]+"${scratch[@]}"} ${SWIFT_RELEASE_FLAGS[@]+"${SWIFT_RELEASE_FLAGS[@]}"} "$@" || status=$?
+
+# The readers of every file the tool reads back, fuzzed (and, opt-in, their tests under ASan).
+if [[ $# -eq 0 ]]; then
+    fuzz_seconds="${DENDRITES_FUZZ_SECONDS:-8}"
+    if [[ "$fuzz_seconds" != "0" ]]; then
+        echo "==> Scripts/fuzz.sh $fuzz_seconds"
+        bash "$root/Scripts/fuzz.sh" "$fuzz_seconds" || status=1
+    fi
+    if [[ "${DENDRITES_ASAN:-0}" == "1" ]]; then
+        echo "==> swift test --sanitize=address (reader and decoder tests)"
+        # Leak checking off: LeakSanitizer reports the toolchain's own leaks at exit (XCTest's
+        # suite objects, a buffer of FoundationEssentials' String(contentsOfFile:)); memory
+        # errors still fail the run.
+        ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+        swift test --sanitize=address --scratch-path "$root/.build-asan" \
+            --filter 'HeaderFirstReaderTests|InputFileMessageTests|NPYTests|IDXBadInputTests|SweepPlanTests|UnreadableRunFileTests' || status=1
+    fi
+fi
 
 # The Python analysis package (python/): installed from the checkout with its dependencies
 # (numpy, pandas, matplotlib, pytest from PyPI), tested against the run directories in Results/.

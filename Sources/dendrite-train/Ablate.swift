@@ -247,7 +247,7 @@ struct Ablate: ParsableCommand {
         if dryRun {
             print("plan: \(plan.sweepDirectory.appendingPathComponent(SweepManifest.planFileName).path) (\(plan.runs.count) runs, \(pending.count) to run)")
             print("--- \(scripts.array.path)")
-            print(try String(contentsOf: scripts.array, encoding: .utf8), terminator: "")
+            print(try InputFile.readText(scripts.array.path), terminator: "")
             print("---")
             print("dry run: nothing submitted. To submit:")
             print("  job=$(sbatch --parsable \(ShellQuoting.quote(scripts.array.path)))")

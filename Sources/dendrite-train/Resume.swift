@@ -41,8 +41,7 @@ struct Resume: ParsableCommand {
             }
             var dataset: ImageDataset? = nil
             if let data {
-                let record = try JSONDecoder().decode(
-                    RunRecord.self, from: Data(contentsOf: directory.appendingPathComponent("config.json")))
+                let record = try RunRecord.read(from: directory)
                 dataset = try TrainingRun.loadDataset(record.dataset, explicit: data)
             }
             print("resuming \(runDirectory) after epoch \(checkpoint.completedEpochs)")

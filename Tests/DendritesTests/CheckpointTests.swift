@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 import Dendrites
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Checkpoints and exact resume (issue 6): a run stopped after some epochs and resumed gives
 // bit for bit what an uninterrupted run gives; a SIGKILLed process leaves no corrupted file.
@@ -575,5 +578,95 @@ struct InterruptTests {
         kill(pid, SIGTERM)   // Slurm's --signal=B:TERM goes to the batch shell
         #expect(waitForExit(pid, within: 30) == 0)
         #expect(try String(contentsOf: calls, encoding: .utf8) == "requeue 4242\n")
+    }
+}
+
+// MARK: - Run files that are no regular file, no text, or left half-written by a kill
+
+@Suite("Unreadable run files and stale temporary files")
+struct UnreadableRunFileTests {
+    /// Every regular file of a run directory, byte for byte (but the lock).
+    private func snapshot(_ run: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: run.path)
+        where name != RunLock.fileName && InputFile.isRegularFile(run.appendingPathComponent(name).path) {
+            files[name] = try Data(contentsOf: run.appendingPathComponent(name))
+        }
+        return files
+    }
+
+    private func unfinishedRun(_ label: String) throws -> URL {
+        let run = try SharedPaths.temporaryDirectory(label).appendingPathComponent("run")
+        var spec = checkpointSpec(mode: .rate, hidden: [20], images: 100, epochs: 1, output: run)
+        spec.measurements.readoutImages = 0
+        try TrainingRun.run(spec, dataset: MNISTData.dataset, commandLine: ["test"], observers: [])
+        return run
+    }
+
+    /// Replaces `file` of the run with what `damage` makes of it, expects `resume --epochs 3` to
+    /// fail with a message naming the file and holding `expected`, and every other file unchanged.
+    private func expectRefused(_ run: URL, file: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation,
+                               damage: (URL) throws -> Void) throws {
+        let url = run.appendingPathComponent(file)
+        let original = try Data(contentsOf: url)
+        try FileManager.default.removeItem(at: url)
+        try damage(url)
+        let before = try snapshot(run)
+        do {
+            try TrainingRun.resume(directory: run, dataset: MNISTData.dataset, epochs: 3)
+            Issue.record("resume accepted a damaged \(file)", sourceLocation: sourceLocation)
+        } catch {
+            let message = String(describing: error)
+            #expect(message.contains(url.path) && message.contains(expected), "\(message)", sourceLocation: sourceLocation)
+            #expect(!message.contains("NSCocoaErrorDomain"), sourceLocation: sourceLocation)
+        }
+        #expect(try snapshot(run) == before, "a refused resume changed the run", sourceLocation: sourceLocation)
+        try? FileManager.default.removeItem(at: url)
+        try original.write(to: url)
+    }
+
+    @Test("a checkpoint, config or CSV that is a FIFO, a directory or not text is refused by name; nothing changes")
+    func unreadableFiles() throws {
+        let run = try unfinishedRun("unreadable-run-files")
+        defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
+        // Left behind by writes a kill interrupted; a refused resume leaves them too.
+        let stale = [".checkpoint.json.tmp-\(UUID().uuidString)", ".metrics.csv.tmp-\(UUID().uuidString)"]
+        for name in stale + [".notes.tmp-keep"] { try Data("half".utf8).write(to: run.appendingPathComponent(name)) }
+
+        try expectRefused(run, file: "checkpoint.json", "is not a regular file (it is a FIFO, a named pipe)") { url in
+            #expect(mkfifo(url.path, 0o644) == 0)
+        }
+        try expectRefused(run, file: "config.json", "is a directory, not a file") { url in
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+        }
+        // Found before config.json is rewritten for --epochs 3.
+        try expectRefused(run, file: "loss.csv", "line 2 is not UTF-8 text") { url in
+            try Data(Array("epoch,first_image,last_image,mean_loss\n1,1,".utf8) + [0xC3, 0x28, 0x0A]).write(to: url)
+        }
+        try expectRefused(run, file: "checkpoint.json", "is not valid JSON") { url in
+            try Data([0x7B, 0x00, 0xFF]).write(to: url)
+        }
+        for name in stale { #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path)) }
+
+        // Undamaged, it resumes, and the stale temporary files are gone (not the unrelated one).
+        try TrainingRun.resume(directory: run, dataset: MNISTData.dataset, epochs: 2)
+        #expect(try Checkpoint.read(from: run)?.completedEpochs == 2)
+        for name in stale { #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path), "\(name)") }
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(".notes.tmp-keep").path))
+    }
+
+    @Test("AtomicFile's temporary names are recognised; only those of the given target are removed")
+    func staleTemporaries() throws {
+        let directory = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let uuid = UUID().uuidString
+        #expect(AtomicFile.isTemporaryName(".checkpoint.json.tmp-\(uuid)"))
+        #expect(!AtomicFile.isTemporaryName("checkpoint.json.tmp-\(uuid)"))
+        #expect(!AtomicFile.isTemporaryName(".checkpoint.json.tmp-1234"))
+        #expect(!AtomicFile.isTemporaryName(".tmp-\(uuid)"))
+        let names = [".checkpoint.json.tmp-\(uuid)", ".metrics.csv.tmp-\(uuid)", "checkpoint.json"]
+        for name in names { try Data().write(to: directory.appendingPathComponent(name)) }
+        #expect(AtomicFile.removeStaleTemporaries(in: directory, target: "checkpoint.json") == [names[0]])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == [names[1], names[2]].sorted())
     }
 }

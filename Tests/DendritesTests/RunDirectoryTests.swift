@@ -309,6 +309,53 @@ struct RunDirectoryTests {
         #expect(try lines(run.appendingPathComponent("metrics.csv")).count == 1)
     }
 
+    @Test("saturation: learning rates of 1e50 pin every output; the run stops with the last good checkpoint")
+    func saturation() throws {
+        let (parent, run) = try freshRunDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        var spec = smallSpec(images: 1500, epochs: 2, output: run)
+        spec.training.learningRates = [1e50, 1e50]
+        do {
+            try TrainingRun.run(spec, dataset: MNISTData.dataset, commandLine: [], observers: [])
+            Issue.record("a saturated run ended successfully")
+        } catch let error as TrainingError {
+            guard case let .saturated(epoch, image, images) = error else {
+                Issue.record("expected TrainingError.saturated, got \(error)")
+                return
+            }
+            #expect(epoch == 1 && images == SaturationStop.images && (SaturationStop.images...1500).contains(image))
+            #expect(error.description.contains("training saturated") && error.description.contains("epoch 1, image \(image)"))
+            #expect(error.description.contains("keeps the last good checkpoint"))
+        }
+        #expect(try Checkpoint.read(from: run)?.completedEpochs == 0)
+        #expect(!exists(run.appendingPathComponent("epoch_1_W_0.npy")))
+        #expect(try lines(run.appendingPathComponent("metrics.csv")).count == 1)
+    }
+
+    @Test("saturation: a run with the paper's learning rates stays far from the saturation stop")
+    func noSaturationOnNormalRuns() throws {
+        // How close each image comes: the smallest |C̄^f| over the output neurons (the stop
+        // needs it ≥ SaturationStop.voltage on 1,000 images in a row).
+        final class Closest: TrainingObserver {
+            var largest = 0.0
+            var images = 0
+            func didLearn<Scalar>(epoch: Int, image: Int, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>,
+                                  weights: NetworkWeights<Scalar>) throws {
+                let output = averages.somaticForward[averages.somaticForward.count - 1]
+                largest = max(largest, output.map { Double($0).magnitude }.min()!)
+                images += 1
+            }
+        }
+        let (parent, run) = try freshRunDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        var spec = smallSpec(hidden: [500], images: 2000, output: run)
+        spec.training.learningRates = TrainingOptions.defaultLearningRates(hiddenLayers: 1)
+        let closest = Closest()
+        try TrainingRun.run(spec, dataset: MNISTData.dataset, commandLine: [], observers: [closest])
+        #expect(closest.images == 2000)
+        #expect(closest.largest > 0 && closest.largest < SaturationStop.voltage / 4, "\(closest.largest)")
+    }
+
     @Test("--init-weights: training from the fixture's initial weights reproduces its final weights")
     func initialWeightsFromFixture() throws {
         let fixture = try RateFixture("one-hidden")

@@ -98,15 +98,21 @@ public struct ImageDataset: Sendable {
     }
 
     private static func loadSplit(images imagesPath: String, labels labelsPath: String) throws -> LabeledImages {
-        let images = try IDX.read(path: imagesPath, expectedDimensions: 3)
-        let labels = try IDX.read(path: labelsPath, expectedDimensions: 1)
-        let (count, rows, columns) = (images.dimensions[0], images.dimensions[1], images.dimensions[2])
+        // Both headers are checked against each other before either file's data is read.
+        let imageDimensions = try IDX.dimensions(path: imagesPath, expectedDimensions: 3)
+        let labelDimensions = try IDX.dimensions(path: labelsPath, expectedDimensions: 1)
+        let (count, rows, columns) = (imageDimensions[0], imageDimensions[1], imageDimensions[2])
         guard rows > 0, columns > 0 else {
             throw DataError(file: imagesPath, problem: "images are \(rows)x\(columns) pixels; both sizes must be positive")
         }
-        guard labels.dimensions[0] == count else {
+        guard labelDimensions[0] == count else {
             throw DataError(file: imagesPath,
-                            problem: "has \(count) images but \(labelsPath) has \(labels.dimensions[0]) labels")
+                            problem: "has \(count) images but \(labelsPath) has \(labelDimensions[0]) labels")
+        }
+        let images = try IDX.read(path: imagesPath, expectedDimensions: 3)
+        let labels = try IDX.read(path: labelsPath, expectedDimensions: 1)
+        guard images.dimensions == imageDimensions, labels.dimensions == labelDimensions else {
+            throw DataError(file: imagesPath, problem: "changed while it was read")
         }
         if let index = labels.bytes.firstIndex(where: { $0 > 9 }) {
             throw DataError(file: labelsPath, problem: "label \(labels.bytes[index]) at index \(index) is outside 0...9")

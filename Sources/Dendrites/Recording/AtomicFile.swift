@@ -50,6 +50,27 @@ public enum AtomicFile {
     }
 }
 
+extension AtomicFile {
+    /// Whether `name` is one of `write`'s temporary files: `.<target>.tmp-<UUID>`.
+    public static func isTemporaryName(_ name: String) -> Bool {
+        guard name.hasPrefix("."), let range = name.range(of: ".tmp-", options: .backwards) else { return false }
+        let suffix = name[range.upperBound...]
+        return range.lowerBound > name.index(after: name.startIndex) && UUID(uuidString: String(suffix)) != nil
+    }
+
+    /// Removes the temporary files that `write` leaves behind when its process is killed
+    /// between creating and renaming one: in `directory`, those of target `name` (all of them
+    /// when nil). Only for a directory no other process is writing (a run directory whose
+    /// `RunLock` is held). Returns the names removed.
+    @discardableResult
+    public static func removeStaleTemporaries(in directory: URL, target name: String? = nil) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        let stale = names.filter { isTemporaryName($0) && (name == nil || $0.hasPrefix(".\(name!).tmp-")) }.sorted()
+        for entry in stale { unlink(directory.appendingPathComponent(entry).path) }
+        return stale
+    }
+}
+
 /// POSIX `write(2)`, named apart from Swift's `write` methods in scope.
 private func posixWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
     #if canImport(Glibc)

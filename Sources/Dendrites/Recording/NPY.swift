@@ -19,28 +19,65 @@ public struct NPYArray: Equatable {
 /// (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html).
 /// Reads little-endian float64 and float32 arrays in C or Fortran order; writes float64.
 public enum NPY {
-    /// Largest accepted element count.
-    public static let maximumElementCount = 1_000_000_000
+    /// Largest accepted element count: 2^27 (134 million; 1 GiB as float64), far above any
+    /// network's weights. A header that declares more is refused before anything is allocated.
+    public static let maximumElementCount = 1 << 27
+    /// Largest accepted header (numpy writes well under 1 KiB).
+    public static let maximumHeaderBytes = 1 << 20
 
     private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
     private static let supportedTypes = "'<f8' (float64), '<f4' (float32), and the integers '<i8', '<i4', '|u1' (read as float64)"
 
-    public static func read(path: String) throws -> NPYArray {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw NPYError(file: path, problem: exists ? "cannot read: \(error.localizedDescription)" : "file not found")
-        }
-        return try read(data: data, name: path)
+    /// What a `.npy` header says: the array's shape and type, and where its data starts.
+    public struct Header: Equatable, Sendable {
+        public var descr: String
+        public var fortranOrder: Bool
+        public var shape: [Int]
+        /// Byte offset of the data: the magic string, version, header length and header.
+        public var dataOffset: Int
+        public var itemSize: Int
+        public var elementCount: Int { shape.reduce(1, *) }
+        public var dataBytes: Int { elementCount * itemSize }
+    }
+
+    /// Reads only the header of the `.npy` file at `path`, checks it, and checks that the file
+    /// is exactly as long as the header promises. Nothing past the header is read.
+    public static func header(path: String) throws -> Header {
+        try header(of: InputFile(path))
+    }
+
+    private static func header(of file: InputFile) throws -> Header {
+        let prefix = try file.read(at: 0, count: 12)
+        let headerEnd = try headerEnd(prefix, name: file.path, fileSize: file.size)
+        let header = try parseHeader(file.read(at: 0, count: headerEnd), name: file.path)
+        try checkDataSize(header, present: file.size - header.dataOffset, name: file.path)
+        return header
+    }
+
+    /// Reads the `.npy` file at `path`: its header first; then, if `accept` (which may check
+    /// the header's shape against what the caller needs and throw) lets it through, exactly the
+    /// data bytes the header promises.
+    public static func read(path: String, accept: ((Header) throws -> Void)? = nil) throws -> NPYArray {
+        let file = try InputFile(path)
+        let header = try header(of: file)
+        try accept?(header)
+        let data = try file.read(at: header.dataOffset, count: header.dataBytes)
+        return decode(data[...], header: header)
     }
 
     /// Decodes `.npy` bytes; `name` identifies the source in errors.
     public static func read(data: Data, name: String) throws -> NPYArray {
-        func failure(_ problem: String) -> NPYError { NPYError(file: name, problem: problem) }
         let bytes = [UInt8](data)
+        let headerEnd = try headerEnd(bytes, name: name, fileSize: bytes.count)
+        let header = try parseHeader(Array(bytes[..<headerEnd]), name: name)
+        try checkDataSize(header, present: bytes.count - header.dataOffset, name: name)
+        return decode(bytes[header.dataOffset...], header: header)
+    }
 
+    /// From the first bytes (at least 12 of them when the file has them): the offset where the
+    /// header ends, checked against the file's size and `maximumHeaderBytes`.
+    private static func headerEnd(_ bytes: [UInt8], name: String, fileSize: Int) throws -> Int {
+        func failure(_ problem: String) -> NPYError { NPYError(file: name, problem: problem) }
         guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
             throw failure("not a .npy file: it does not start with the magic string \\x93NUMPY")
         }
@@ -56,20 +93,31 @@ public enum NPY {
             throw failure("truncated: the file ends inside the header length field")
         }
         let headerLength = (0..<lengthFieldSize).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
-        let dataStart = headerStart + headerLength
-        guard dataStart <= bytes.count else {
-            throw failure("header length \(headerLength) runs past the end of the \(bytes.count)-byte file")
+        guard headerLength <= maximumHeaderBytes else {
+            throw failure("header length \(headerLength) is absurd (at most \(maximumHeaderBytes) bytes)")
         }
+        let dataStart = headerStart + headerLength
+        guard dataStart <= fileSize else {
+            throw failure("header length \(headerLength) runs past the end of the \(fileSize)-byte file")
+        }
+        return dataStart
+    }
+
+    /// Parses the whole header (`bytes` from the magic string to the end of the header).
+    private static func parseHeader(_ bytes: [UInt8], name: String) throws -> Header {
+        func failure(_ problem: String) -> NPYError { NPYError(file: name, problem: problem) }
+        let major = bytes[6]
+        let headerStart = major == 1 ? 10 : 12
         // Versions 1 and 2 use latin-1; version 3 uses UTF-8.
-        let headerBytes = bytes[headerStart..<dataStart]
+        let headerBytes = bytes[headerStart...]
         guard let headerText = major == 3 ? String(bytes: headerBytes, encoding: .utf8)
                                           : String(bytes: headerBytes, encoding: .isoLatin1) else {
             throw failure("header is not valid \(major == 3 ? "UTF-8" : "latin-1") text")
         }
-        let header = try parseHeader(headerText, failure: failure)
+        let (descr, fortranOrder, shape) = try parseDictionary(headerText, failure: failure)
 
         let itemSize: Int
-        switch header.descr {
+        switch descr {
         case "<f8", "<i8": itemSize = 8
         case "<f4", "<i4": itemSize = 4
         case "|u1", "<u1": itemSize = 1
@@ -82,23 +130,29 @@ public enum NPY {
         }
 
         var count = 1
-        for size in header.shape {
-            guard size >= 0 else { throw failure("negative dimension \(size) in shape \(shapeText(header.shape))") }
+        for size in shape {
+            guard size >= 0 else { throw failure("negative dimension \(size) in shape \(shapeText(shape))") }
             let (product, overflow) = count.multipliedReportingOverflow(by: size)
             guard !overflow, product <= maximumElementCount else {
-                throw failure("absurd shape \(shapeText(header.shape)): more than \(maximumElementCount) elements")
+                throw failure("absurd shape \(shapeText(shape)): more than \(maximumElementCount) elements")
             }
             count = product
         }
-        let expectedBytes = count * itemSize
-        let presentBytes = bytes.count - dataStart
-        guard presentBytes == expectedBytes else {
-            throw failure("data section has \(presentBytes) bytes but shape \(shapeText(header.shape)) of '\(header.descr)' needs \(expectedBytes)")
-        }
+        return Header(descr: descr, fortranOrder: fortranOrder, shape: shape, dataOffset: bytes.count, itemSize: itemSize)
+    }
 
+    private static func checkDataSize(_ header: Header, present: Int, name: String) throws {
+        guard present == header.dataBytes else {
+            throw NPYError(file: name, problem: "data section has \(present) bytes but shape \(shapeText(header.shape)) of '\(header.descr)' needs \(header.dataBytes)")
+        }
+    }
+
+    /// The values of `data` (exactly `header.dataBytes` bytes), in C order.
+    private static func decode(_ data: ArraySlice<UInt8>, header: Header) -> NPYArray {
+        let count = header.elementCount
+        precondition(data.count == header.dataBytes)
         var values = [Double](repeating: 0, count: count)
-        bytes.withUnsafeBytes { raw in
-            let source = UnsafeRawBufferPointer(rebasing: raw[dataStart...])
+        data.withUnsafeBytes { source in
             for index in 0..<count {
                 switch header.descr {
                 case "<f8":
@@ -158,13 +212,7 @@ public enum NPY {
 
     // MARK: - Header
 
-    private struct Header {
-        var descr: String
-        var fortranOrder: Bool
-        var shape: [Int]
-    }
-
-    private static func parseHeader(_ text: String, failure: (String) -> NPYError) throws -> Header {
+    private static func parseDictionary(_ text: String, failure: (String) -> NPYError) throws -> (descr: String, fortranOrder: Bool, shape: [Int]) {
         var parser = PythonLiteralParser(text: text)
         guard let literal = try? parser.parseDocument(), case .dict(let entries) = literal else {
             throw failure("malformed header: expected a Python dict literal, found \(text.trimmingCharacters(in: .whitespacesAndNewlines).debugDescription)")
@@ -190,10 +238,10 @@ public enum NPY {
             default: throw failure("malformed header: 'shape' holds \(item), expected integers")
             }
         }
-        return Header(descr: descr, fortranOrder: fortranOrder, shape: shape)
+        return (descr, fortranOrder, shape)
     }
 
-    private static func shapeText(_ shape: [Int]) -> String {
+    static func shapeText(_ shape: [Int]) -> String {
         shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
     }
 

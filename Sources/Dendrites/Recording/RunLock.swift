@@ -19,7 +19,7 @@ public final class RunLock {
         if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw RecorderError("\(directory.path) exists and is not a directory")
         }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try OutputDirectory.create(directory)
         let path = directory.appendingPathComponent(Self.fileName).path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
@@ -36,7 +36,7 @@ public final class RunLock {
             locked = flock(descriptor, LOCK_EX | LOCK_NB) == 0
         }
         guard locked else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let holder = (try? InputFile.readText(path, maximumBytes: 4096))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             close(descriptor)
             throw RecorderError("\(directory.path) is being trained by another process\(holder.isEmpty ? "" : " (pid \(holder))"); "
                                 + "wait for it to end, or stop it first")

@@ -21,8 +21,7 @@ public final class RunRecorder: TrainingObserver {
         self.directory = directory
         self.lossBlock = lossBlock
         try Self.checkUsable(directory)
-        let fm = FileManager.default
-        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        try OutputDirectory.create(directory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(record), to: directory.appendingPathComponent("config.json"))

@@ -80,10 +80,12 @@ public enum WeightFiles {
                     ? "; the authors' name \(prefix)\(Naming.authors.name("W", 0)).npy is also accepted" : ""
                 throw WeightFileError(file: url.path, problem: "is missing (expected \(rows) × \(columns) weights\(alternative))")
             }
-            let array = try NPY.read(path: url.path)
-            let shape = array.shape.count == 1 ? [array.shape[0], 1] : array.shape
-            guard shape == [rows, columns] else {
-                throw WeightFileError(file: url.path, problem: "has shape \(array.shape); the network needs (\(rows), \(columns))")
+            // The shape is checked from the header, before the data is read.
+            let array = try NPY.read(path: url.path) { header in
+                let shape = header.shape.count == 1 ? [header.shape[0], 1] : header.shape
+                guard shape == [rows, columns] else {
+                    throw WeightFileError(file: url.path, problem: "has shape \(header.shape); the network needs (\(rows), \(columns))")
+                }
             }
             guard array.values.allSatisfy(\.isFinite) else {
                 throw WeightFileError(file: url.path, problem: "holds NaN or infinite values")
@@ -137,12 +139,12 @@ public enum WeightFiles {
         func forwardFile(_ m: Int) -> URL { directory.appendingPathComponent("\(prefix)\(naming.name("W", m)).npy") }
         while FileManager.default.fileExists(atPath: forwardFile(m).path) {
             let url = forwardFile(m)
-            let array = try NPY.read(path: url.path)
-            guard array.shape.count == 2 else {
-                throw WeightFileError(file: url.path, problem: "is not a 2-D array (shape \(array.shape))")
+            let header = try NPY.header(path: url.path)
+            guard header.shape.count == 2 else {
+                throw WeightFileError(file: url.path, problem: "is not a 2-D array (shape \(header.shape))")
             }
-            if m == 0 { input = array.shape[1] }
-            layers.append(array.shape[0])
+            if m == 0 { input = header.shape[1] }
+            layers.append(header.shape[0])
             m += 1
         }
         guard !layers.isEmpty else {
@@ -156,8 +158,8 @@ public enum WeightFiles {
         let naming = Naming.detect(in: directory, prefix: prefix)
         let url = directory.appendingPathComponent("\(prefix)\(naming.name("Y", 0)).npy")
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let array = try NPY.read(path: url.path)
-        return array.shape.count == 2 ? array.shape[1] : nil
+        let header = try NPY.header(path: url.path)
+        return header.shape.count == 2 ? header.shape[1] : nil
     }
 }
 

@@ -12,7 +12,7 @@ public struct CSVTable {
 
     /// nil when the file is missing or empty.
     public init?(url: URL) {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        guard let text = try? InputFile.readText(url.path, what: "a CSV file") else { return nil }
         let lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         guard let first = lines.first else { return nil }
         header = first
@@ -48,7 +48,7 @@ public struct RunSummary {
         self.directory = directory
         name = directory.standardizedFileURL.lastPathComponent
         let configURL = directory.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: configURL) else {
+        guard let data = try? InputFile.read(configURL.path, what: "a JSON file") else {
             throw ReportError("\(directory.path) holds no config.json: not a run directory")
         }
         configText = String(decoding: data, as: UTF8.self)

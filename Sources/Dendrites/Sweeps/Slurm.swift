@@ -144,7 +144,7 @@ public enum SlurmSweep {
                              + "run `dendrite-train collect \(plan.sweepDirectory.path)` when the array has ended")
         }
         let jobs = plan.sweepDirectory.appendingPathComponent(jobsFileName)
-        var table = (try? String(contentsOf: jobs, encoding: .utf8)) ?? "submitted\tarray_job\tcollect_job\ttasks\n"
+        var table = (try? InputFile.readText(jobs.path)) ?? "submitted\tarray_job\tcollect_job\ttasks\n"
         table += "\(ISO8601DateFormatter().string(from: Date()))\t\(arrayJob)\t\(collectJob)\t"
             + "\(arraySpecification(tasks: tasks, throttle: nil))\n"
         try AtomicFile.write(Data(table.utf8), to: jobs)

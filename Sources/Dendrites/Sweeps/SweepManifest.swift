@@ -66,7 +66,7 @@ public struct SweepManifest: Codable, Equatable, Sendable {
 
     /// Writes sweep.json and plan.tsv into the sweep directory (atomically, each).
     public func write(plan: SweepPlan) throws {
-        try FileManager.default.createDirectory(at: plan.sweepDirectory, withIntermediateDirectories: true)
+        try OutputDirectory.create(plan.sweepDirectory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(Self.planTable(plan).data(using: .utf8)!, to: plan.sweepDirectory.appendingPathComponent(Self.planFileName))
@@ -82,10 +82,10 @@ public struct SweepManifest: Codable, Equatable, Sendable {
         let data: Data
         let header: Header
         do {
-            data = try Data(contentsOf: url)
-            header = try JSONDecoder().decode(Header.self, from: data)
-        } catch {
-            throw SweepError("\(url.path) cannot be read as a sweep description: \(error)")
+            data = try InputFile.read(url.path, what: "a sweep description")
+            header = try JSONFile.decode(Header.self, from: data, name: url.path)
+        } catch let error as DataError {
+            throw SweepError("\(url.path) cannot be read as a sweep description: \(error.problem)")
         }
         guard header.format == formatName, let version = header.version else {
             throw SweepError("\(url.path) is not a Dendrites sweep description (no \"format\": \"\(formatName)\")")
@@ -96,9 +96,9 @@ public struct SweepManifest: Codable, Equatable, Sendable {
                              + "or run the sweep again into a new directory.")
         }
         do {
-            return try JSONDecoder().decode(SweepManifest.self, from: data)
-        } catch {
-            throw SweepError("\(url.path) cannot be read: \(error)")
+            return try JSONFile.decode(SweepManifest.self, from: data, name: url.path)
+        } catch let error as DataError {
+            throw SweepError("\(url.path) cannot be read: \(error.problem)")
         }
     }
 
@@ -122,8 +122,8 @@ extension SweepManifest {
     /// or a word that `ShellQuoting.quote` would not have written is an error naming the file.
     public static func taskArguments(planFile: URL, task: Int) throws -> [String] {
         let text: String
-        do { text = try String(contentsOf: planFile, encoding: .utf8) } catch {
-            throw SweepError("\(planFile.path) cannot be read as a sweep plan (\(error.localizedDescription))")
+        do { text = try InputFile.readText(planFile.path, what: "a sweep plan") } catch let error as DataError {
+            throw SweepError("\(planFile.path) cannot be read as a sweep plan: \(error.problem)")
         }
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where !line.isEmpty && !line.hasPrefix("#") {

@@ -217,8 +217,7 @@ public struct SweepPlan: Sendable {
     /// another version is refused before anything is written.
     public func prepareDirectory(title: String, command: String) throws {
         _ = try SweepManifest.readIfPresent(from: sweepDirectory)
-        try FileManager.default.createDirectory(at: sweepDirectory.appendingPathComponent(SlurmSweep.logsDirectoryName),
-                                                withIntermediateDirectories: true)
+        try OutputDirectory.create(sweepDirectory.appendingPathComponent(SlurmSweep.logsDirectoryName))
         try SweepManifest(plan: self, title: title, command: command).write(plan: self)
         try AtomicFile.write(Data((command + "\n").utf8), to: sweepDirectory.appendingPathComponent("command.txt"))
     }
@@ -241,8 +240,7 @@ public enum RunStatus: Equatable, Sendable {
 
     public static func of(_ directory: URL) -> RunStatus {
         let config = directory.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: config),
-              let record = try? JSONDecoder().decode(RunRecord.self, from: data),
+        guard let record = try? JSONFile.decode(RunRecord.self, path: config.path),
               let checkpoint = try? Checkpoint.read(from: directory) else { return .absent }
         if checkpoint.completedEpochs >= record.training.epochs { return .finished(epochs: record.training.epochs) }
         return .unfinished(completedEpochs: checkpoint.completedEpochs, epochs: record.training.epochs)

@@ -174,18 +174,21 @@ public struct AblationSummary: Sendable {
     /// Column `test_error_percent` of a run's metrics.csv, by epoch.
     public static func testErrors(in directory: URL) throws -> [Double] {
         let url = directory.appendingPathComponent("metrics.csv")
-        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        let lines = try InputFile.readText(url.path, what: "a CSV file").split(separator: "\n", omittingEmptySubsequences: false)
+            .map(String.init)
         guard let header = lines.first?.split(separator: ",").map(String.init),
               let column = header.firstIndex(of: "test_error_percent") else {
             throw CheckpointError("\(url.path) has no test_error_percent column")
         }
-        return try lines.dropFirst().map { line in
+        var errors: [Double] = []
+        for (index, line) in lines.enumerated().dropFirst() where !(line.isEmpty && index == lines.count - 1) {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard column < fields.count, let value = Double(fields[column]) else {
-                throw CheckpointError("\(url.path): cannot read the line '\(line)'")
+            guard fields.count == header.count, let value = Double(fields[column]), value.isFinite else {
+                throw CheckpointError("\(url.path) line \(index + 1): '\(line.prefix(200))' is not a row of \(header.count) fields with a test_error_percent number")
             }
-            return value
+            errors.append(value)
         }
+        return errors
     }
 
     public var csv: String {

@@ -164,6 +164,9 @@ public struct Checkpoint: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(Checkpoint(state)), to: directory.appendingPathComponent(fileName))
+        // A process killed inside an earlier write leaves its temporary file; the run directory's
+        // lock is held here, so none is another writer's.
+        AtomicFile.removeStaleTemporaries(in: directory, target: fileName)
     }
 
     /// The checkpoint of a run directory, or nil when it has none.
@@ -171,9 +174,9 @@ public struct Checkpoint: Codable, Equatable, Sendable {
         let url = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         do {
-            return try JSONDecoder().decode(Checkpoint.self, from: Data(contentsOf: url))
-        } catch {
-            throw CheckpointError("\(url.path) cannot be read: \(error)")
+            return try JSONFile.decode(Checkpoint.self, path: url.path)
+        } catch let error as DataError {
+            throw CheckpointError("\(error.file) cannot be read: \(error.problem)")
         }
     }
 
@@ -245,12 +248,22 @@ public struct Checkpoint: Codable, Equatable, Sendable {
 
     /// Drops every row of the run directory's CSV files (those whose first column is `epoch`)
     /// from epochs after `epoch`, and any unterminated last line, so that a resumed run appends
-    /// without duplicates. Each file is rewritten atomically.
+    /// without duplicates. Each file is rewritten atomically; every file is read and checked
+    /// before the first is written.
     public static func truncateSeries(in directory: URL, afterEpoch epoch: Int) throws {
+        for (url, text) in try truncatedSeries(in: directory, afterEpoch: epoch) {
+            try AtomicFile.write(Data(text.utf8), to: url)
+        }
+    }
+
+    /// The CSV files `truncateSeries` changes, with their new contents; nothing is written. A
+    /// file that is not a regular file or not UTF-8 text is an error naming it (and the line).
+    static func truncatedSeries(in directory: URL, afterEpoch epoch: Int) throws -> [(URL, String)] {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".csv") }
+        var changes: [(URL, String)] = []
         for name in files.sorted() {
             let url = directory.appendingPathComponent(name)
-            let text = try String(contentsOf: url, encoding: .utf8)
+            let text = try InputFile.readText(url.path, what: "a CSV file")
             var lines = text.components(separatedBy: "\n")
             // The last element is "" when the file ends with a newline; otherwise a partial line.
             lines.removeLast()
@@ -260,8 +273,9 @@ public struct Checkpoint: Codable, Equatable, Sendable {
                 return e <= epoch
             }
             let truncated = kept.map { $0 + "\n" }.joined()
-            if truncated != text { try AtomicFile.write(Data(truncated.utf8), to: url) }
+            if truncated != text { changes.append((url, truncated)) }
         }
+        return changes
     }
 }
 
@@ -300,6 +314,8 @@ extension TrainingRun {
         let data = try dataset ?? loadDataset(record.dataset, explicit: record.dataDirectory)
         try record.validate(dataset: data, file: configURL.path)
         try checkpoint.validate(against: record, file: directory.appendingPathComponent(Checkpoint.fileName).path)
+        // The CSV files too, before config.json may be rewritten below.
+        let truncations = try Checkpoint.truncatedSeries(in: directory, afterEpoch: checkpoint.completedEpochs)
         var changed = false
         if let epochs, epochs != record.training.epochs {
             guard epochs >= checkpoint.completedEpochs, epochs > 0 else {
@@ -318,7 +334,9 @@ extension TrainingRun {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(record), to: configURL)
         }
-        try Checkpoint.truncateSeries(in: directory, afterEpoch: checkpoint.completedEpochs)
+        // Temporary files of writes that a kill interrupted (the lock is held: none is live).
+        AtomicFile.removeStaleTemporaries(in: directory)
+        for (url, text) in truncations { try AtomicFile.write(Data(text.utf8), to: url) }
         try EventFiles.truncate(in: directory, afterStep: Int64(checkpoint.completedEpochs) * Int64(record.training.imagesPerEpoch))
         if checkpoint.completedEpochs >= record.training.epochs { return [] }
 

@@ -84,9 +84,9 @@ extension RunRecord {
     public static func read(from directory: URL) throws -> RunRecord {
         let url = directory.appendingPathComponent("config.json")
         do {
-            return try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: url))
-        } catch {
-            throw CheckpointError("\(url.path) cannot be read: \(error)")
+            return try JSONFile.decode(RunRecord.self, path: url.path)
+        } catch let error as DataError {
+            throw CheckpointError("\(error.file) cannot be read: \(error.problem)")
         }
     }
 

@@ -132,6 +132,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
             let order = options.shuffle ? generator.permutation(train.count) : Array(0..<train.count)
             var wrong = 0
             var lossSum = 0.0
+            var saturatedImages = 0  // consecutive, this epoch
             for n in 0..<options.imagesPerEpoch {
                 if let reason = stopRequest?.reason {
                     // The finished epochs' tests still running are delivered, so their checkpoints are written.
@@ -156,6 +157,10 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 guard loss.isFinite, rule.errors.allSatisfy({ $0.allSatisfy(\.isFinite) }),
                       weights.biasesAreSane, !checksAll || weights.isSane else {
                     throw TrainingError.diverged(epoch: epoch, image: n + 1)
+                }
+                saturatedImages = SaturationStop.isSaturated(averages) ? saturatedImages + 1 : 0
+                if saturatedImages >= SaturationStop.images {
+                    throw TrainingError.saturated(epoch: epoch, image: n + 1, images: saturatedImages)
                 }
                 lossSum += loss
                 for o in observers {
@@ -216,6 +221,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// Stopped by a `StopRequest` before image `image + 1` of `epoch`; the run's last checkpoint
     /// is the one after epoch `lastCheckpoint`.
     case interrupted(reason: String, epoch: Int, image: Int, lastCheckpoint: Int)
+    /// Every output neuron saturated on each of the last `images` images (see
+    /// `SaturationStop`), up to `image` of `epoch`.
+    case saturated(epoch: Int, image: Int, images: Int)
 
     public var description: String {
         switch self {
@@ -223,6 +231,32 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "training diverged: the weights or the loss became NaN, infinite or absurdly large (|w| > 1e100) at epoch \(epoch), image \(image) (is a learning rate too large?); the run directory keeps the last good checkpoint"
         case let .interrupted(reason, epoch, image, lastCheckpoint):
             return "stopped by \(reason) at epoch \(epoch) after \(image) training image(s); the run's last checkpoint is after epoch \(lastCheckpoint), and resume trains on from there (epoch \(lastCheckpoint + 1) from its start), bit for bit as an uninterrupted run"
+        case let .saturated(epoch, image, images):
+            return "training saturated: on each of the last \(images) images every output neuron's mean forward voltage was beyond ±\(Int(SaturationStop.voltage)) (its rate pinned at 0 or the maximum, so learning had stopped) at epoch \(epoch), image \(image) (is a learning rate too large?); the run directory keeps the last good checkpoint"
         }
+    }
+}
+
+/// The saturation stop: training ends with `TrainingError.saturated` (the last good checkpoint
+/// kept, as for a divergence) when the network has stopped learning for good, which a learning
+/// rate far too large (e.g. 1e50) does without any weight becoming infinite: the voltages reach
+/// ~1e50, every rate is pinned at 0 or λ_max, and the updates vanish.
+///
+/// An image counts as saturated when every output neuron's mean forward-phase somatic voltage
+/// C̄^f is at least `voltage` away from 0 (either sign): σ'(C̄^f) < 4.3·10⁻¹⁸ there, and the
+/// learning rule's output error, and with it every update, is proportional to σ'(C̄^f). Training
+/// stops when `images` consecutive images of one epoch are saturated. Healthy networks stay far
+/// inside: the target phase pulls the output voltages towards E_E = 8 and E_I = −8. The count
+/// restarts each epoch (so a resumed run stops where the uninterrupted one does), so epochs
+/// shorter than `images` are never stopped by it. It is a check only: it reads the phase
+/// averages and changes nothing, so runs it does not stop are unchanged bit for bit.
+public enum SaturationStop {
+    public static let voltage = 40.0
+    public static let images = 1000
+
+    /// Whether every output neuron's C̄^f in `averages` is beyond ±`voltage`.
+    public static func isSaturated<Scalar>(_ averages: PhaseAverages<Scalar>) -> Bool {
+        let limit = Scalar(voltage)
+        return averages.somaticForward[averages.somaticForward.count - 1].allSatisfy { $0.magnitude >= limit }
     }
 }
