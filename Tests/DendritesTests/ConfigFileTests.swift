@@ -82,9 +82,10 @@ struct ConfigFileTests {
             ("broken.json", "{\"mode\": ", "is not valid JSON"),
             ("broken.yaml", "mode: [rate\n", "is not valid YAML"),
             ("mode.json", #"{"mode": "analog"}"#, "field 'mode' has a value this version does not accept"),
-            ("missing.json", nil, "no such file"),
+            ("missing.json", nil, "file not found"),
         ]
-        for c in cases {
+        try FileManager.default.createDirectory(at: parent.appendingPathComponent("folder.json"), withIntermediateDirectories: true)
+        for c in cases + [("folder.json", nil, "is a directory, not a file")] {
             let file = parent.appendingPathComponent(c.name)
             if let text = c.text { try text.write(to: file, atomically: true, encoding: .utf8) }
             let run = parent.appendingPathComponent("run-\(c.name)")

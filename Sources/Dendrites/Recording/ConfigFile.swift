@@ -79,20 +79,12 @@ public enum ConfigFile {
     /// The file as a JSON-like object: a dictionary at the top.
     static func read(_ file: URL) throws -> [String: Any] {
         let path = file.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ConfigurationError("--config \(path): no such file")
-        }
-        guard !isDirectory.boolValue else { throw ConfigurationError("--config \(path) is a directory, not a file") }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard (attributes?[.type] as? FileAttributeType) == .typeRegular else {
-            throw ConfigurationError("--config \(path) is not a regular file")
-        }
-        if let size = attributes?[.size] as? Int, size > maximumBytes {
-            throw ConfigurationError("--config \(path) is \(size) bytes; a configuration is at most \(maximumBytes)")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError("--config \(path) cannot be read (permission denied?)")
+        // Through InputFile: a directory, FIFO or device is refused in words before a byte is read.
+        let data: Data
+        do {
+            data = try InputFile.read(path, maximumBytes: maximumBytes, what: "a configuration file")
+        } catch let error as DataError {
+            throw ConfigurationError("--config \(error.file): \(error.problem)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError("--config \(path) is not UTF-8 text")
