@@ -114,7 +114,7 @@ struct Bench: ParsableCommand {
             }
         }
         if let markdown {
-            try (lines.joined(separator: "\n") + "\n").write(toFile: markdown, atomically: true, encoding: .utf8)
+            try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: markdown))
         }
     }
 }

@@ -264,4 +264,19 @@ struct InputFileMessageTests {
         #expect(trainError?.problem == "cannot create the directory: permission denied: \(readOnly.path) is not writable")
         #expect(!FileManager.default.fileExists(atPath: target.path))
     }
+
+    @Test("the command line says a write failure in words: report --output through a regular file")
+    func commandLineWriteFailure() throws {
+        guard let binary = dendriteTrainBinary(orSkip: "commandLineWriteFailure") else { return }
+        let parent = try SharedPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let file = parent.appendingPathComponent("file")
+        try Data("x".utf8).write(to: file)
+        let run = SharedPaths.packageRoot.appendingPathComponent("Results/rate-784-500-10-1epoch-seed1")
+        let result = try runCapturing(binary, ["report", run.path, "--output", file.appendingPathComponent("figures").path])
+        #expect(result.status == 1)
+        #expect(result.error.contains("\(file.path) is not a directory"), "\(result.error)")
+        #expect(!result.error.contains("Domain") && !result.error.contains("Code="), "\(result.error)")
+        #expect(try Data(contentsOf: file) == Data("x".utf8))
+    }
 }

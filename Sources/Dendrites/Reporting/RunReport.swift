@@ -250,7 +250,7 @@ public enum RunReport {
         let table = summaryTable(runs)
         for index in runs.indices {
             let destination = destination(of: runs[index], output: output)
-            try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
+            try OutputDirectory.create(destination)
             let figures = figures(for: index, of: runs)
             for (name, svg) in figures {
                 try AtomicFile.write(Data(svg.utf8), to: destination.appendingPathComponent(name))

@@ -245,7 +245,7 @@ public struct SweepReport {
     @discardableResult
     public func write(summaryMarkdown: String?, into output: URL? = nil) throws -> URL {
         let destination = output ?? directory
-        try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
+        try OutputDirectory.create(destination)
         let figures = self.figures()
         for (name, svg) in figures { try AtomicFile.write(Data(svg.utf8), to: destination.appendingPathComponent(name)) }
         var html = """
