@@ -10,8 +10,9 @@
 # Then (without a filter) it fuzzes the file readers for about a minute (Scripts/fuzz.sh: 8 s
 # for each of its 7 libFuzzer targets, in its own scratch path .build-fuzz); a crash fails the
 # run. DENDRITES_FUZZ_SECONDS changes the time per target, 0 skips fuzzing.
-# DENDRITES_ASAN=1 also runs the reader and decoder tests once under AddressSanitizer (a debug
-# build in .build-asan: several minutes more, so it is opt-in).
+# Under CI (the CI variable set, as .ci/run's runner does) or with DENDRITES_ASAN=1, it also runs
+# the reader, decoder and damaged-checkpoint tests once under AddressSanitizer (a debug build in
+# .build-asan: about 3-5 minutes more). DENDRITES_ASAN=0 skips that even under CI.
 #
 # Extra arguments go to `swift test`, e.g. `Scripts/test.sh --filter RunDirectory`.
 # $DENDRITES_SCRATCH_PATH, if set, is passed to swift as --scratch-path (default: .build).
@@ -62,14 +63,18 @@ if [[ $# -eq 0 ]]; then
         echo "==> Scripts/fuzz.sh $fuzz_seconds"
         bash "$root/Scripts/fuzz.sh" "$fuzz_seconds" || status=1
     fi
-    if [[ "${DENDRITES_ASAN:-0}" == "1" ]]; then
+    asan="${DENDRITES_ASAN:-}"
+    if [[ -z "$asan" ]]; then
+        case "${CI:-}" in ""|0|false|False|FALSE) asan=0 ;; *) asan=1 ;; esac
+    fi
+    if [[ "$asan" == "1" ]]; then
         echo "==> swift test --sanitize=address (reader and decoder tests)"
         # Leak checking off: LeakSanitizer reports the toolchain's own leaks at exit (XCTest's
         # suite objects, a buffer of FoundationEssentials' String(contentsOfFile:)); memory
         # errors still fail the run.
         ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
         swift test --sanitize=address --scratch-path "$root/.build-asan" \
-            --filter 'HeaderFirstReaderTests|InputFileMessageTests|NPYTests|IDXBadInputTests|SweepPlanTests|UnreadableRunFileTests' || status=1
+            --filter 'HeaderFirstReaderTests|InputFileMessageTests|NPYTests|IDXBadInputTests|SweepPlanTests|UnreadableRunFileTests|UntrustedRunFileTests' || status=1
     fi
 fi
 
