@@ -99,6 +99,8 @@ def read_csv_checked(path: Path, expected: List[str]) -> pd.DataFrame:
     lines = text.split("\n")
     lines.pop()  # "" after the last newline, or a partial last line
     if not lines:
+        if text:
+            raise ValueError(f"{path}: has no complete header line (is it being written?); expected {','.join(expected)}")
         raise ValueError(f"{path}: the file is empty (expected the header {','.join(expected)})")
     header = lines[0].split(",")
     if header != expected:
