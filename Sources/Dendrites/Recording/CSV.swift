@@ -163,13 +163,16 @@ public enum CSVReader {
         -> (table: CSVTable, matched: Int?, partialLastLine: Bool) {
         let text = try InputFile.readText(path, maximumBytes: maximumBytes, what: "a CSV file")
         func failure(_ problem: String) -> DataError { DataError(file: path, problem: problem) }
-        var lines = text.components(separatedBy: "\n")
+        // Split at the bytes "\n" and ",", not at Characters: "\r\n" is one Character, and so is
+        // a comma followed by a combining mark.
+        var lines = split(text, at: "\n")
         // The last element is "" when the file ends with its newline; otherwise a partial row.
         let partial = lines.last.map { !$0.isEmpty } ?? false
         lines.removeLast()
         guard let headerLine = lines.first else {
             throw failure(partial ? "has no complete header line (is it being written?)" : "is empty: it has no header line")
         }
+        if headerLine.hasSuffix("\r") { throw failure("line 1 ends with a carriage return (CRLF); these files use \\n only") }
         let header = fields(headerLine)
         var matched: Int? = nil
         if !alternatives.isEmpty {
@@ -190,7 +193,8 @@ public enum CSVReader {
             }
             if let types {
                 for (k, type) in types.enumerated() where !accepts(type, row[k]) {
-                    throw failure("line \(number), column \(header[k]): '\(clipped(row[k]))' is not \(type == .integer ? "an integer" : "a number")")
+                    let expected = type == .integer ? "is not an integer" : type == .real ? "is not a number" : "is empty"
+                    throw failure("line \(number), column \(header[k]): '\(clipped(row[k]))' \(expected)")
                 }
             }
             table.rows.append(row)
@@ -200,8 +204,10 @@ public enum CSVReader {
         return (table, matched, partial)
     }
 
-    static func fields(_ line: String) -> [String] {
-        line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    static func fields(_ line: String) -> [String] { split(line, at: ",") }
+
+    static func split(_ text: String, at separator: Unicode.Scalar) -> [String] {
+        text.unicodeScalars.split(separator: separator, omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
     }
 
     static func accepts(_ type: CSVColumnType, _ field: String) -> Bool {
