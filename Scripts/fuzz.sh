@@ -3,7 +3,7 @@
 #
 #   Scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
-# Targets: npy idx gzip checkpoint config plan sweep (default: all), each run for
+# Targets: npy idx gzip checkpoint config plan sweep csv (default: all), each run for
 # SECONDS_PER_TARGET seconds (default 60) from its seed corpus in Tests/Fuzz/corpus/<target>/.
 # New inputs that reach new code go to .build-fuzz/corpus/<target>/ (not the repository's
 # corpus; copy good ones there by hand). A crash, trap, leak or memory error stops the run
@@ -26,7 +26,7 @@ fi
 
 seconds="${1:-60}"
 shift || true
-all_targets=(npy idx gzip checkpoint config plan sweep)
+all_targets=(npy idx gzip checkpoint config plan sweep csv)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all_targets[@]}")
 for t in "${targets[@]}"; do

@@ -159,6 +159,9 @@ struct AblationTests {
         }
         let a1 = plan.runDirectory(architecture: [5], seed: 1), a2 = plan.runDirectory(architecture: [5], seed: 2)
         let b1 = plan.runDirectory(architecture: [5, 4], seed: 1), b2 = plan.runDirectory(architecture: [5, 4], seed: 2)
+        // Format-1 files (as the runs in Results/), read as format 2.
+        for run in [a1, a2] { try RunFiles.writeConfig(in: run, hiddenLayers: 1) }
+        for run in [b1, b2] { try RunFiles.writeConfig(in: run, hiddenLayers: 2) }
         try write(metrics([20, 10]), "metrics.csv", in: a1)
         try write(metrics([30, 14]), "metrics.csv", in: a2)
         try write(metrics([25, 8]), "metrics.csv", in: b1)
@@ -190,8 +193,8 @@ struct AblationTests {
                            "mean_accuracy_hidden_1_percent", "sd_accuracy_hidden_1_percent",
                            "mean_accuracy_output_percent", "sd_accuracy_output_percent",
                            "mean_accuracy_network_percent", "sd_accuracy_network_percent",
-                           "mean_update_angle_hidden_0_degrees", "sd_update_angle_hidden_0_degrees",
-                           "mean_update_angle_hidden_1_degrees", "sd_update_angle_hidden_1_degrees"])
+                           "mean_update_angle_hidden_0_deg", "sd_update_angle_hidden_0_deg",
+                           "mean_update_angle_hidden_1_deg", "sd_update_angle_hidden_1_deg"])
         let sd8 = String(format: "%.2f", 8.0.squareRoot()), sd2 = String(format: "%.2f", 2.0.squareRoot())
         // 784-5-10: seed 2 has no layer_accuracy.csv (one value, no SD); no hidden layer 1 (empty).
         #expect(lines[1] == "784-5-10,2,2,2,12.00,\(sd8),10.00,14.00,80.00,,90.00,,,,91.00,,90.00,,75.00,\(String(format: "%.2f", 50.0.squareRoot())),,")
@@ -199,7 +202,7 @@ struct AblationTests {
         #expect(lines[2] == "784-5-4-10,2,2,2,7.00,\(sd2),6.00,8.00,81.00,\(sd2),89.00,\(sd2),87.00,\(sd2),93.00,\(sd2),92.00,\(sd2),62.00,\(sd8),70.00,")
 
         let markdown = summary.markdown(title: "t", command: "c")
-        #expect(markdown.contains("| network | runs | finished | epochs | mean test error (%) | SD | min | max | input accuracy (%) | hidden 0 accuracy (%) | hidden 1 accuracy (%) | output accuracy (%) | network accuracy (%) | hidden 0 update angle (°) | hidden 1 update angle (°) |"))
+        #expect(markdown.contains("| network | runs | finished | epochs | mean test error (%) | SD | min | max | input accuracy (%) | hidden_0 accuracy (%) | hidden_1 accuracy (%) | output accuracy (%) | network accuracy (%) | hidden_0 update angle (°) | hidden_1 update angle (°) |"))
         #expect(markdown.contains("| 784-5-10 | 2 | 2 | 2 | 12.00 | \(sd8) | 10.00 | 14.00 | 80.00 | 90.00 |  | 91.00 | 90.00 | 75.00 ± 7.07 |  |"))
         #expect(markdown.contains("| 784-5-4-10 | 2 | 2 | 2 | 7.00 | \(sd2) | 6.00 | 8.00 | 81.00 ± 1.41 | 89.00 ± 1.41 | 87.00 ± 1.41 | 93.00 ± 1.41 | 92.00 ± 1.41 | 62.00 ± 2.83 | 70.00 |"))
         #expect(markdown.contains("test_error_by_epoch.svg") && markdown.contains("minimum to maximum"))

@@ -146,19 +146,32 @@ struct CheckpointTests {
         try expectSameRun(straight, resumed, epochs: 2)
     }
 
-    @Test("truncateSeries keeps the header and rows up to the epoch, drops torn lines")
+    @Test("truncateSeries keeps the header and rows up to the epoch, drops torn lines, in either format")
     func truncation() throws {
         let dir = try SharedPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
+        // Format 2 (config.json says which).
+        try RunFiles.writeConfig(in: dir, formatVersion: 2, hiddenLayers: 1)
         let csv = dir.appendingPathComponent("loss.csv")
-        try Data("epoch,a\n1,x\n1,y\n2,z\n3,w\n3,par".utf8).write(to: csv)
+        let header = "step,epoch,first_image,last_image,mean_loss\n"
+        try Data((header + "100,1,1,100,0.5\n200,2,1,100,0.25\n300,3,1,100,0.125\n400,3,101,2").utf8).write(to: csv)
         let other = dir.appendingPathComponent("notes.csv")
         try Data("name,b\n9,q\n".utf8).write(to: other)
         try Checkpoint.truncateSeries(in: dir, afterEpoch: 2)
-        #expect(try text(csv) == "epoch,a\n1,x\n1,y\n2,z\n")
-        #expect(try text(other) == "name,b\n9,q\n")
+        #expect(try text(csv) == header + "100,1,1,100,0.5\n200,2,1,100,0.25\n")
+        #expect(try text(other) == "name,b\n9,q\n")  // not a file of the run
         try Checkpoint.truncateSeries(in: dir, afterEpoch: 0)
-        #expect(try text(csv) == "epoch,a\n")
+        #expect(try text(csv) == header)
+        // Format 1: its own header, kept as it is.
+        try RunFiles.writeConfig(in: dir, formatVersion: 1, hiddenLayers: 1)
+        try Data("epoch,image,angle_layer_0\n1,10,80.5\n2,10,nan\n2,2".utf8).write(to: dir.appendingPathComponent("update_angles.csv"))
+        try FileManager.default.removeItem(at: csv)
+        try Checkpoint.truncateSeries(in: dir, afterEpoch: 1)
+        #expect(try text(dir.appendingPathComponent("update_angles.csv")) == "epoch,image,angle_layer_0\n1,10,80.5\n")
+        // A format-2 header in a format-1 run is refused, naming the file, and nothing is written.
+        try Data((header + "100,1,1,100,0.5\n").utf8).write(to: csv)
+        #expect(throws: DataError.self) { try Checkpoint.truncateSeries(in: dir, afterEpoch: 0) }
+        #expect(try text(dir.appendingPathComponent("update_angles.csv")) == "epoch,image,angle_layer_0\n1,10,80.5\n")
     }
 
     @Test("A spike history survives a save and restore, head included")
@@ -366,7 +379,7 @@ struct UntrustedRunFileTests {
         }
         try expectRefused(run, file: file, "completedEpochs is -1") { $0["completedEpochs"] = -1 }
         try expectRefused(run, file: file, "weightsPrefix '../elsewhere/epoch_1_'") { $0["weightsPrefix"] = "../elsewhere/epoch_1_" }
-        try expectRefused(run, file: file, "formatVersion 2") { $0["formatVersion"] = 2 }
+        try expectRefused(run, file: file, "formatVersion 3") { $0["formatVersion"] = 3 }
         try expectRefused(run, file: file, "feedbackMask 0 has 3 entries") { $0["feedbackMask"] = [[true, false, true]] }
         try expectRefused(run, file: file, "feedbackMask has 0 masks") { $0["feedbackMask"] = [[Bool]]() }
         try expectRefused(run, file: file, "inputSpikes is missing") { $0["inputSpikes"] = nil }
@@ -437,7 +450,7 @@ struct UntrustedRunFileTests {
         let sweep = dir.appendingPathComponent("sweep")
         let plan = SweepPlan(sweepDirectory: sweep, architectures: [[5]], seeds: [1])
         let run = plan.runDirectory(architecture: [5], seed: 1)
-        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        try RunFiles.writeConfig(in: run, hiddenLayers: 1)
         try "epoch,test_error_percent,training_error_percent,mean_loss,images,seconds\n".write(
             to: run.appendingPathComponent("metrics.csv"), atomically: true, encoding: .utf8)
         let summary = try AblationSummary.collect(plan) { _ in .finished(epochs: 0) }
@@ -623,6 +636,51 @@ struct UnreadableRunFileTests {
         #expect(try snapshot(run) == before, "a refused resume changed the run", sourceLocation: sourceLocation)
         try? FileManager.default.removeItem(at: url)
         try original.write(to: url)
+    }
+
+    @Test("resume refuses a CSV with a malformed row, a wrong header, a non-numeric field or a cut header, by file and line; nothing changes")
+    func malformedSeries() throws {
+        let run = try unfinishedRun("malformed-series")
+        defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
+        let angles = run.appendingPathComponent("update_angles.csv")
+        let good = try String(contentsOf: angles, encoding: .utf8)
+        let lines = good.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "step,epoch,image,hidden_0_deg" && lines.count == 11)
+        func edited(_ line: Int, field: Int, _ value: String) -> String {
+            var damaged = lines
+            var fields = damaged[line - 1].split(separator: ",").map(String.init)
+            fields[field] = value
+            damaged[line - 1] = fields.joined(separator: ",")
+            return damaged.joined(separator: "\n") + "\n"
+        }
+        try expectRefused(run, file: "update_angles.csv", "line 3 has 3 fields; the header has 4: '1,20,80'") { url in
+            var damaged = lines
+            damaged[2] = "1,20,80"
+            try Data((damaged.joined(separator: "\n") + "\n").utf8).write(to: url)
+        }
+        try expectRefused(run, file: "update_angles.csv", "line 1: the header is 'epoch,image,angle_layer_0'; expected 'step,epoch,image,hidden_0_deg'") { url in
+            try Data((["epoch,image,angle_layer_0"] + lines.dropFirst()).joined(separator: "\n").utf8 + Data("\n".utf8)).write(to: url)
+        }
+        try expectRefused(run, file: "update_angles.csv", "line 4, column hidden_0_deg: 'zero' is not a number") { url in
+            try Data(edited(4, field: 3, "zero").utf8).write(to: url)
+        }
+        try expectRefused(run, file: "update_angles.csv", "line 2, column epoch: '1.5' is not an integer") { url in
+            try Data(edited(2, field: 1, "1.5").utf8).write(to: url)
+        }
+        try expectRefused(run, file: "metrics.csv", "has no complete header line") { url in
+            try Data("step,epoch,test_err".utf8).write(to: url)
+        }
+        try expectRefused(run, file: "loss.csv", "is empty: it has no header line") { url in
+            try Data().write(to: url)
+        }
+        #expect(try String(contentsOf: angles, encoding: .utf8) == good)
+        // A file cut inside its last row (a process killed while writing it) is the one
+        // tolerated damage: resume drops that row and goes on.
+        try Data((good + "110,2,1").utf8).write(to: angles)
+        try TrainingRun.resume(directory: run, dataset: MNISTData.dataset, epochs: 2)
+        let resumed = try String(contentsOf: angles, encoding: .utf8)
+        #expect(resumed.hasPrefix(good + "110,2,10,"))
+        #expect(resumed.split(separator: "\n").count == 21)
     }
 
     @Test("a checkpoint, config or CSV that is a FIFO, a directory or not text is refused by name; nothing changes")

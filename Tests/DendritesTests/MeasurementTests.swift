@@ -167,40 +167,42 @@ struct MeasurementTests {
             return text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         }
         let angles = try rows("update_angles.csv")
-        #expect(angles[0] == ["epoch", "image", "angle_layer_0", "angle_layer_1"])
+        // Format 2: `step` first (the global image count), hidden_<l>_deg.
+        #expect(angles[0] == ["step", "epoch", "image", "hidden_0_deg", "hidden_1_deg"])
         #expect(angles.count == 1 + 2 * 25)
-        #expect(angles[1][0...1] == ["1", "10"])
+        #expect(angles[1][0...2] == ["10", "1", "10"])
+        #expect(angles[26][0...2] == ["260", "2", "10"])
         for row in angles.dropFirst() {
-            for value in row[2...] { let x = try #require(Double(value)); #expect(x >= 0 && x <= 180) }
+            for value in row[3...] { let x = try #require(Double(value)); #expect(x >= 0 && x <= 180) }
         }
         let smoothed = try rows("update_angles_smoothed.csv")
-        #expect(smoothed[0] == ["epoch", "first_image", "last_image", "angle_layer_0", "angle_layer_1"])
-        #expect(smoothed.dropFirst().map { $0[0...2].joined(separator: ",") }
-                == ["1,1,100", "1,101,200", "1,201,250", "2,1,100", "2,101,200", "2,201,250"])
-        #expect(smoothed.dropFirst().allSatisfy { Double($0[4])! > 0 && Double($0[4])! < 180 })
+        #expect(smoothed[0] == ["step", "epoch", "first_image", "last_image", "hidden_0_deg", "hidden_1_deg"])
+        #expect(smoothed.dropFirst().map { $0[0...3].joined(separator: ",") }
+                == ["100,1,1,100", "200,1,101,200", "250,1,201,250", "350,2,1,100", "450,2,101,200", "500,2,201,250"])
+        #expect(smoothed.dropFirst().allSatisfy { Double($0[5])! > 0 && Double($0[5])! < 180 })
         let weightAngles = try rows("weight_angles.csv")
         #expect(weightAngles.count == 1 + 2 * 2)
-        #expect(weightAngles[1][0...1] == ["1", "100"])
+        #expect(weightAngles[1][0...2] == ["100", "1", "100"])
         let jacobian = try rows("jacobian.csv")
-        #expect(jacobian[0] == ["epoch", "image", "max_eigenvalue", "max_eigenvalue_weights"])
+        #expect(jacobian[0] == ["step", "epoch", "image", "max_eigenvalue", "max_eigenvalue_weights"])
         #expect(jacobian.count == 1 + 2 * 2)
         for row in jacobian.dropFirst() {
-            #expect(try #require(Double(row[2])) > 0)
             #expect(try #require(Double(row[3])) > 0)
+            #expect(try #require(Double(row[4])) > 0)
         }
         let accuracy = try rows("layer_accuracy.csv")
-        #expect(accuracy[0] == ["epoch", "layer", "accuracy_percent"])
-        #expect(accuracy.dropFirst().map { "\($0[0]),\($0[1])" }
-                == ["1,input", "1,hidden_0", "1,hidden_1", "1,output", "1,network",
-                    "2,input", "2,hidden_0", "2,hidden_1", "2,output", "2,network"])
+        #expect(accuracy[0] == ["step", "epoch", "layer", "accuracy_percent"])
+        #expect(accuracy.dropFirst().map { "\($0[0]),\($0[1]),\($0[2])" }
+                == ["250,1,input", "250,1,hidden_0", "250,1,hidden_1", "250,1,output", "250,1,network",
+                    "500,2,input", "500,2,hidden_0", "500,2,hidden_1", "500,2,output", "500,2,network"])
         for row in accuracy.dropFirst() {
-            let value = try #require(Double(row[2]))
+            let value = try #require(Double(row[3]))
             #expect(value >= 0 && value <= 100)
         }
         // Even 300 training images give a linear read-out of the pixels well above chance.
-        #expect(try #require(Double(accuracy[1][2])) > 60)
+        #expect(try #require(Double(accuracy[1][3])) > 60)
         let metrics = try rows("metrics.csv")
-        #expect(abs(Double(accuracy[5][2])! - (100 - Double(metrics[1][1])!)) < 1e-3)
+        #expect(abs(Double(accuracy[5][3])! - (100 - Double(metrics[1][2])!)) < 1e-3)
         let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: dir.appendingPathComponent("config.json")))
         #expect(record.measurements?.readoutImages == 300)
     }
@@ -229,7 +231,7 @@ struct MeasurementTests {
         let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
         #expect(rows.count == 2)
         for row in rows {
-            let angles = row[3...].map { Double($0)! }
+            let angles = row[4...].map { Double($0)! }
             #expect(angles.count == 2)
             if variant == "backprop" {
                 for a in angles { #expect(a < 1e-3) }
@@ -245,7 +247,7 @@ struct MeasurementTests {
         let weightAngles = try String(contentsOf: dir.appendingPathComponent("weight_angles.csv"), encoding: .utf8)
         let last = try #require(weightAngles.split(separator: "\n").last?.split(separator: ",").map(String.init))
         if variant == "symmetric" {
-            for a in last[2...] { #expect(Double(a)! < 1e-4) }
+            for a in last[3...] { #expect(Double(a)! < 1e-4) }
         }
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("layer_accuracy.csv").path))
     }

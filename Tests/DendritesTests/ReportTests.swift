@@ -97,17 +97,17 @@ struct ReportTests {
 
         let angles = try SVGElements.parse(b.appendingPathComponent("update_angles.svg"))
         // 300 images per epoch in blocks of 100: 3 points per epoch.
-        #expect(angles.series == ["hidden layer 0": 6, "hidden layer 1": 6])
+        #expect(angles.series == ["hidden_0": 6, "hidden_1": 6])
         #expect(angles.elements.contains { $0.attributes["class"] == "reference" && $0.attributes["data-value"] == "90.0" })
         let weightAngles = try SVGElements.parse(a.appendingPathComponent("weight_angles.svg"))
-        #expect(weightAngles.series == ["hidden layer 0": 6])
+        #expect(weightAngles.series == ["hidden_0": 6])
         let jacobian = try SVGElements.parse(a.appendingPathComponent("jacobian.svg"))
         #expect(jacobian.series == ["100-image mean": 6])
         #expect(jacobian.elements.contains { $0.attributes["class"] == "reference" && $0.attributes["data-value"] == "1.0" })
         let jacobianWeights = try SVGElements.parse(a.appendingPathComponent("jacobian_weights.svg"))
         #expect(jacobianWeights.series == ["U = k_D W Y": 6])
         let accuracy = try SVGElements.parse(b.appendingPathComponent("layer_accuracy.svg"))
-        #expect(accuracy.series == ["read-out: input": 2, "read-out: hidden 0": 2, "read-out: hidden 1": 2,
+        #expect(accuracy.series == ["read-out: input": 2, "read-out: hidden_0": 2, "read-out: hidden_1": 2,
                                     "read-out: output": 2, "network's own output": 2])
         let loss = try SVGElements.parse(a.appendingPathComponent("loss.svg"))
         #expect(loss.series == ["output loss": 6])
@@ -118,6 +118,18 @@ struct ReportTests {
         #expect(fields.elements.filter { $0.name == "image" }.count == 2)
         #expect(image.attributes["href"]?.hasPrefix("data:image/png;base64,iVBORw0KGgo") == true)
         #expect(fields.texts.contains { $0.contains("epoch 2") })
+        // A colour bar under each grid: the blue–white–red gradient, −m, 0, +m and the range of m.
+        let bars = fields.elements.filter { $0.attributes["class"] == "colour-bar" }
+        #expect(bars.count == 2)
+        #expect(fields.elements.contains { $0.name == "linearGradient" && $0.attributes["id"] == "blue-white-red" })
+        #expect(fields.elements.filter { $0.attributes["fill"] == "url(#blue-white-red)" }.count == 2)
+        for bar in bars {
+            let low = try #require(bar.attributes["data-m-min"].flatMap(Double.init))
+            let high = try #require(bar.attributes["data-m-max"].flatMap(Double.init))
+            #expect(low > 0 && low <= high)
+        }
+        #expect(fields.texts.filter { $0 == "−m" }.count == 2 && fields.texts.filter { $0 == "+m" }.count == 2)
+        #expect(fields.texts.contains { $0.hasPrefix("m = ") && $0.hasSuffix("over the tiles") })
 
         // index.html shows every figure, the summary and the configuration.
         let html = try String(contentsOf: a.appendingPathComponent("index.html"), encoding: .utf8)
@@ -180,14 +192,17 @@ struct PaperSweepTests {
         var plan = SweepPlan.paper(sweepDirectory: sweep, seeds: [1, 2], variantSeeds: [1], trainOptions: [])
         plan.epochs = 2
         try SweepManifest(plan: plan, title: "The paper's experiments", command: "dendrite-train paper").write(plan: plan)
-        let config = #"{"training": {"imagesPerEpoch": 200}}"#
+        // Format-1 runs (no formatVersion, as the oldest): read as format 2.
+        func config(_ name: String) -> String {
+            #"{"network": {"hiddenSizes": [\#(name.hasPrefix("784-500-10") ? "500" : "")]}, "training": {"imagesPerEpoch": 200}}"#
+        }
         // 784-10: 9% and 7% at the end; 784-500-10: 4% and 6%; sparse (one seed) 3%; others absent.
         let finals: [(String, [Double])] = [("784-10-seed1", [12, 9]), ("784-10-seed2", [11, 7]),
                                             ("784-500-10-seed1", [8, 4]), ("784-500-10-seed2", [9, 6]),
                                             ("784-500-10-sparse-seed1", [7, 3])]
         for (name, errors) in finals {
             let run = sweep.appendingPathComponent(name)
-            try write([config], "config.json", in: run)
+            try write([config(name)], "config.json", in: run)
             try write(["epoch,test_error_percent,training_error_percent,mean_loss,images,seconds"]
                       + errors.enumerated().map { "\($0.offset + 1),\($0.element),50,0.1,200,1" }, "metrics.csv", in: run)
             if name.hasPrefix("784-500-10") {

@@ -111,46 +111,53 @@ struct RunDirectoryTests {
         #expect(run.summaries.map(\.epoch) == [1, 2])
         let metrics = try lines(dir.appendingPathComponent("metrics.csv"))
         #expect(metrics.count == 3)
-        #expect(metrics.first == "epoch,test_error_percent,training_error_percent,mean_loss,images,seconds")
+        #expect(record.formatVersion == RunFormat.current)
+        #expect(metrics.first == "step,epoch,test_error_percent,training_error_percent,mean_loss,images,time_s")
+        // Numbers with 9 significant digits (CSVNumber): equal to the summaries' to 5e-9 relative.
+        func close(_ field: String, _ value: Double) -> Bool {
+            guard let x = Double(field) else { return false }
+            return x == Double(String(format: "%.9g", value)) && abs(x - value) <= 5e-9 * max(abs(value), 1e-300)
+        }
         for (row, summary) in zip(metrics.dropFirst(), run.summaries) {
             let fields = row.split(separator: ",").map(String.init)
-            try #require(fields.count == 6, "\(row)")
-            #expect(Int(fields[0]) == summary.epoch)
-            #expect(Double(fields[1]) == summary.testError)
-            #expect(Double(fields[2]) == summary.trainingError)
-            #expect(Double(fields[3]) == summary.meanLoss)
-            #expect(Int(fields[4]) == 400)
+            try #require(fields.count == 7, "\(row)")
+            #expect(Int(fields[0]) == summary.epoch * 400)
+            #expect(Int(fields[1]) == summary.epoch)
+            #expect(close(fields[2], summary.testError))
+            #expect(close(fields[3], summary.trainingError))
+            #expect(close(fields[4], summary.meanLoss))
+            #expect(Int(fields[5]) == 400)
             #expect((0...100).contains(summary.testError))
             #expect(summary.meanLoss.isFinite)
         }
 
         // quick_test.csv: after images 100, 200, 300 of each epoch (not after the last image).
         let quick = try lines(dir.appendingPathComponent("quick_test.csv"))
-        #expect(quick.first == "epoch,image,test_error_percent")
+        #expect(quick.first == "step,epoch,image,test_error_percent")
         let quickRows = quick.dropFirst().map { $0.split(separator: ",").map(String.init) }
-        #expect(quickRows.map { "\($0[0]),\($0[1])" } == ["1,100", "1,200", "1,300", "2,100", "2,200", "2,300"])
+        #expect(quickRows.map { "\($0[0]),\($0[1]),\($0[2])" } == ["100,1,100", "200,1,200", "300,1,300", "500,2,100", "600,2,200", "700,2,300"])
         for row in quickRows {
-            let error = try #require(Double(row[2]))
+            let error = try #require(Double(row[3]))
             #expect((0...100).contains(error))
         }
 
         // loss.csv: one row per block of 100 images, 4 per epoch, finite.
         let loss = try lines(dir.appendingPathComponent("loss.csv"))
-        #expect(loss.first == "epoch,first_image,last_image,mean_loss")
+        #expect(loss.first == "step,epoch,first_image,last_image,mean_loss")
         let lossRows = loss.dropFirst().map { $0.split(separator: ",").map(String.init) }
-        #expect(lossRows.map { "\($0[0]),\($0[1]),\($0[2])" } == [
-            "1,1,100", "1,101,200", "1,201,300", "1,301,400",
-            "2,1,100", "2,101,200", "2,201,300", "2,301,400",
+        #expect(lossRows.map { "\($0[0]),\($0[1]),\($0[2]),\($0[3])" } == [
+            "100,1,1,100", "200,1,101,200", "300,1,201,300", "400,1,301,400",
+            "500,2,1,100", "600,2,101,200", "700,2,201,300", "800,2,301,400",
         ])
         for row in lossRows {
-            let value = try #require(Double(row[3]))
+            let value = try #require(Double(row[4]))
             #expect(value.isFinite && value >= 0)
         }
-        // The epoch's mean loss is the mean of its four blocks.
+        // The epoch's mean loss is the mean of its four blocks (each written to 9 digits).
         for epoch in 1...2 {
-            let blocks = lossRows.filter { $0[0] == "\(epoch)" }.compactMap { Double($0[3]) }
+            let blocks = lossRows.filter { $0[1] == "\(epoch)" }.compactMap { Double($0[4]) }
             let mean = blocks.reduce(0, +) / Double(blocks.count)
-            #expect(abs(mean - run.summaries[epoch - 1].meanLoss) <= 1e-12 * max(1, abs(mean)))
+            #expect(abs(mean - run.summaries[epoch - 1].meanLoss) <= 1e-8 * max(1, abs(mean)))
         }
 
         // Weights: every array, with the network's shapes.

@@ -211,9 +211,9 @@ struct SweepSummaryTests {
         let plan = SweepPlan(sweepDirectory: sweep, architectures: [[5]], seeds: [1, 2],
                              axes: [SweepAxis(option: "learning-rates", values: ["0.1,0.1", "0.2,0.2"])], epochs: 1, root: sweep)
         for (k, run) in plan.runs.enumerated() {
-            try FileManager.default.createDirectory(at: run.directory, withIntermediateDirectories: true)
-            try "epoch,test_error_percent\n1,\(10 + k)\n".write(to: run.directory.appendingPathComponent("metrics.csv"),
-                                                                 atomically: true, encoding: .utf8)
+            try RunFiles.writeConfig(in: run.directory, formatVersion: 2, hiddenLayers: 1)
+            try "step,epoch,test_error_percent,training_error_percent,mean_loss,images,time_s\n100,1,\(10 + k),50,0.1,100,1\n"
+                .write(to: run.directory.appendingPathComponent("metrics.csv"), atomically: true, encoding: .utf8)
         }
         // The last run failed: only three are finished.
         let summary = try AblationSummary.collect(plan) { $0.lastPathComponent.hasSuffix("0.2_0.2-seed2") ? .absent : .finished(epochs: 1) }

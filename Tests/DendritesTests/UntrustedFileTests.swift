@@ -211,16 +211,22 @@ struct InputFileMessageTests {
         try Data(Array("epoch,test_error_percent\n1,5.0\n".utf8) + [0x32, 0xff, 0xfe, 0x0a]).write(to: csv)
         let error = dataError { _ = try InputFile.readText(csv.path) }
         #expect(error?.file == csv.path && error?.problem.hasPrefix("line 3 is not UTF-8 text") == true)
-        let collectError = dataError { _ = try AblationSummary.testErrors(in: directory) }
+        let layout = RunLayout(formatVersion: 2, hiddenLayers: 0, imagesPerEpoch: 100)
+        let collectError = dataError { _ = try AblationSummary.testErrors(in: directory, layout: layout) }
         #expect(collectError.map(String.init(describing:)) == "\(csv.path): line 3 is not UTF-8 text (byte offset 31); is it a binary or damaged file?")
-        // A row that is not a number names the file and the line.
-        try "epoch,test_error_percent\n1,5.0\n2,x\n".write(to: csv, atomically: true, encoding: .utf8)
-        do {
-            _ = try AblationSummary.testErrors(in: directory)
-            Issue.record("a garbled metrics.csv was read")
-        } catch {
-            #expect(String(describing: error).hasPrefix("\(csv.path) line 3: '2,x'"))
-        }
+        // A row that is not a number names the file, the line and the column.
+        let header = "step,epoch,test_error_percent,training_error_percent,mean_loss,images,time_s\n"
+        try (header + "100,1,5.0,4,0.1,100,1\n200,2,x,4,0.1,100,1\n").write(to: csv, atomically: true, encoding: .utf8)
+        let notANumber = dataError { _ = try AblationSummary.testErrors(in: directory, layout: layout) }
+        #expect(notANumber.map(String.init(describing:)) == "\(csv.path): line 3, column test_error_percent: 'x' is not a number")
+        // The header must be the run format's.
+        try "epoch,test_error_percent\n1,5.0\n".write(to: csv, atomically: true, encoding: .utf8)
+        let header1 = dataError { _ = try AblationSummary.testErrors(in: directory, layout: layout) }
+        #expect(header1?.problem == "line 1: the header is 'epoch,test_error_percent'; expected '\(header.dropLast())'")
+        // A finite test error is required where the summary uses it.
+        try (header + "100,1,nan,4,0.1,100,1\n").write(to: csv, atomically: true, encoding: .utf8)
+        let nan = dataError { _ = try AblationSummary.testErrors(in: directory, layout: layout) }
+        #expect(nan?.problem == "line 2, column test_error_percent: 'nan' is not a finite number")
 
         let json = directory.appendingPathComponent("config.json")
         try "{not json".write(to: json, atomically: true, encoding: .utf8)

@@ -7,7 +7,7 @@
 """
 
 from .events import event_files, load_event_scalars
-from .run import Run, angle_column_to_layer, expected_header, hidden_layer_name, load_run
+from .run import FORMAT_VERSION, Run, angle_column, angle_column_to_layer, expected_header, hidden_layer_name, load_run, read_csv_checked
 from .sweep import flatten_config, load_sweep, load_sweep_runs, swept_options, sweep_table
 
 __version__ = "0.1.0"
@@ -21,7 +21,10 @@ __all__ = [
     "swept_options",
     "flatten_config",
     "hidden_layer_name",
+    "angle_column",
     "angle_column_to_layer",
+    "read_csv_checked",
+    "FORMAT_VERSION",
     "expected_header",
     "event_files",
     "load_event_scalars",

@@ -90,8 +90,8 @@ def plot_update_angles(run_or_runs: Runs, smoothed: bool = True) -> Figure:
             long = run.update_angles_long()
         for layer, rows in long.groupby("layer", sort=True):
             label = layer if len(runs) == 1 else f"{run.name} {layer}"
-            axes.plot(rows["step"] / run.images_per_epoch, rows["angle_degrees"], linewidth=1, label=label)
-            all_angles.append(rows["angle_degrees"].to_numpy(dtype=float))
+            axes.plot(rows["step"] / run.images_per_epoch, rows["angle_deg"], linewidth=1, label=label)
+            all_angles.append(rows["angle_deg"].to_numpy(dtype=float))
     limits = fitted_limits(np.concatenate(all_angles)) if all_angles else None
     if limits is None:
         axes.text(0.5, 0.5, "no update angles recorded", ha="center", va="center", transform=axes.transAxes)
@@ -171,7 +171,8 @@ def plot_receptive_fields(W0: np.ndarray, n: int = 100, image_shape: Optional[tu
 
     ``W0`` is ``weights()["W_0"]`` (n_hidden × 784, pixels in row-major order), or a
     difference such as ``W_0`` of an epoch minus the initial one, where learned strokes show
-    early. The scale is symmetric around 0 (blue negative, red positive) with a colour bar.
+    early. Every tile shares one scale, symmetric around 0: white is 0, full red is the largest
+    |value| m of all the tiles shown and full blue −m; the colour bar is labelled −m, 0 and +m.
     ``image_shape`` defaults to a square image.
     """
     W0 = np.asarray(W0, dtype=float)
@@ -203,5 +204,7 @@ def plot_receptive_fields(W0: np.ndarray, n: int = 100, image_shape: Optional[tu
     image = axes.imshow(mosaic, cmap=colour_map, vmin=-limit, vmax=limit, interpolation="nearest")
     axes.set_axis_off()
     axes.set_title(f"Receptive fields of the first {count} neurons")
-    figure.colorbar(image, ax=axes, shrink=0.8, label="weight")
+    bar = figure.colorbar(image, ax=axes, shrink=0.8, label="weight (one scale for every tile: blue < 0 < red)")
+    bar.set_ticks([-limit, 0.0, limit])
+    bar.set_ticklabels([f"{-limit:.3g}", "0", f"{limit:.3g}"])
     return figure

@@ -17,70 +17,128 @@ import pandas as pd
 
 PathLike = Union[str, Path]
 
-# The fixed leading columns of every CSV file of a run. The three angle files then have one
-# column `angle_layer_<l>` per hidden layer (see `expected_header`).
+# The columns of every CSV file of a run in the current format (2; Docs/Formats.md): each starts
+# with the global training-image count ``step``, and the three angle files then have one column
+# ``hidden_<l>_deg`` per hidden layer (see `expected_header`).
+FORMAT_VERSION = 2
 CSV_FILES = {
-    "metrics": ("metrics.csv", ["epoch", "test_error_percent", "training_error_percent", "mean_loss", "images", "seconds"]),
-    "quick_test": ("quick_test.csv", ["epoch", "image", "test_error_percent"]),
-    "loss": ("loss.csv", ["epoch", "first_image", "last_image", "mean_loss"]),
-    "update_angles": ("update_angles.csv", ["epoch", "image"]),
-    "update_angles_smoothed": ("update_angles_smoothed.csv", ["epoch", "first_image", "last_image"]),
-    "weight_angles": ("weight_angles.csv", ["epoch", "image"]),
-    "jacobian": ("jacobian.csv", ["epoch", "image", "max_eigenvalue", "max_eigenvalue_weights"]),
-    "layer_accuracy": ("layer_accuracy.csv", ["epoch", "layer", "accuracy_percent"]),
+    "metrics": ("metrics.csv", ["step", "epoch", "test_error_percent", "training_error_percent", "mean_loss", "images", "time_s"]),
+    "quick_test": ("quick_test.csv", ["step", "epoch", "image", "test_error_percent"]),
+    "loss": ("loss.csv", ["step", "epoch", "first_image", "last_image", "mean_loss"]),
+    "update_angles": ("update_angles.csv", ["step", "epoch", "image"]),
+    "update_angles_smoothed": ("update_angles_smoothed.csv", ["step", "epoch", "first_image", "last_image"]),
+    "weight_angles": ("weight_angles.csv", ["step", "epoch", "image"]),
+    "jacobian": ("jacobian.csv", ["step", "epoch", "image", "max_eigenvalue", "max_eigenvalue_weights"]),
+    "layer_accuracy": ("layer_accuracy.csv", ["step", "epoch", "layer", "accuracy_percent"]),
 }
 ANGLE_TABLES = ("update_angles", "update_angles_smoothed", "weight_angles")
+# Columns holding text; every other column is a number (integers for step, epoch and the image counts).
+TEXT_COLUMNS = {"layer"}
+
+# Format 1 (runs written before formatVersion 2, such as those in Results/): no ``step`` column,
+# angle columns ``angle_layer_<l>``, and metrics.csv's ``seconds`` (now ``time_s``). `load_run`
+# reads such files as format 2: it renames the columns and computes ``step``.
+FORMAT_1_RENAMES = {"seconds": "time_s"}
 
 # Used when config.json has no training.imagesPerEpoch (the Swift report does the same).
 DEFAULT_IMAGES_PER_EPOCH = 60_000
 
 WEIGHT_FILE = re.compile(r"^(W|b|Y|c)_(\d+)\.npy$")
 EPOCH_PREFIX = re.compile(r"^epoch_(\d+)_W_0\.npy$")
+ANGLE_COLUMN = re.compile(r"^hidden_(\d+)_deg$")
+FORMAT_1_ANGLE_COLUMN = re.compile(r"^angle_layer_(\d+)$")
 
 
 def hidden_layer_name(index: int) -> str:
-    """The one name used for hidden layer ``index`` everywhere in this package: ``hidden_<index>``.
-
-    ``layer_accuracy.csv`` already uses it; the angle files call the same layer ``angle_layer_<index>``.
-    """
+    """The one name of hidden layer ``index`` (0-based, bottom first, as the weight files ``W_l``, ``Y_l``)
+    in every file: ``hidden_<index>``."""
     return f"hidden_{index}"
 
 
+def angle_column(index: int) -> str:
+    """The angle column of hidden layer ``index`` in the angle files: ``hidden_<index>_deg``."""
+    return f"{hidden_layer_name(index)}_deg"
+
+
 def angle_column_to_layer(column: str) -> str:
-    """``angle_layer_0`` -> ``hidden_0``."""
-    return hidden_layer_name(int(column[len("angle_layer_"):]))
+    """``hidden_0_deg`` (or format 1's ``angle_layer_0``) -> ``hidden_0``."""
+    match = ANGLE_COLUMN.match(column) or FORMAT_1_ANGLE_COLUMN.match(column)
+    if match is None:
+        raise ValueError(f"{column!r} is not an angle column (hidden_<l>_deg)")
+    return hidden_layer_name(int(match.group(1)))
 
 
-def expected_header(table: str, hidden_layers: int) -> List[str]:
-    """The header that ``dendrite-train`` writes for ``table`` in a network with that many hidden layers."""
+def expected_header(table: str, hidden_layers: int, format_version: int = FORMAT_VERSION) -> List[str]:
+    """The header that ``dendrite-train`` writes for ``table`` in a network with that many hidden
+    layers, in ``format_version`` (2, or 1 for older runs)."""
     columns = list(CSV_FILES[table][1])
     if table in ANGLE_TABLES:
-        columns += [f"angle_layer_{l}" for l in range(hidden_layers)]
+        columns += [angle_column(l) for l in range(hidden_layers)]
+    if format_version == 1:
+        columns = [c for c in columns if c != "step"]
+        columns = [FORMAT_1_RENAMES_BACK.get(c, c) for c in columns]
+        columns = [f"angle_layer_{ANGLE_COLUMN.match(c).group(1)}" if ANGLE_COLUMN.match(c) else c for c in columns]
+    elif format_version != FORMAT_VERSION:
+        raise ValueError(f"format {format_version} is not one this package reads (1 or 2)")
     return columns
 
 
-def read_csv_checked(path: Path, expected: List[str]) -> pd.DataFrame:
-    """Reads one CSV file of a run after checking that its header is exactly ``expected``.
+FORMAT_1_RENAMES_BACK = {new: old for old, new in FORMAT_1_RENAMES.items()}
 
-    Raises ValueError naming the file when the file is empty or its header differs.
+
+def read_csv_checked(path: Path, expected: List[str]) -> pd.DataFrame:
+    """Reads one CSV file of a run, strictly: its header must be exactly ``expected``, every row
+    must have a field per column, and every field but a text column's must be a number
+    (``nan``, ``inf`` included).
+
+    A last line without its newline is a row still being written by a running
+    ``dendrite-train`` and is skipped (as the Swift report does). Raises ValueError naming the
+    file, the line and what is wrong.
     """
-    with open(path, newline="") as handle:
-        header = next(csv.reader(handle), None)
-    if header is None:
+    text = Path(path).read_text(encoding="utf-8")
+    lines = text.split("\n")
+    lines.pop()  # "" after the last newline, or a partial last line
+    if not lines:
+        if text:
+            raise ValueError(f"{path}: has no complete header line (is it being written?); expected {','.join(expected)}")
         raise ValueError(f"{path}: the file is empty (expected the header {','.join(expected)})")
+    header = lines[0].split(",")
     if header != expected:
-        raise ValueError(f"{path}: unexpected header {','.join(header)!r}; expected {','.join(expected)!r}")
-    return pd.read_csv(path)
+        raise ValueError(f"{path}: line 1: unexpected header {lines[0]!r}; expected {','.join(expected)!r}")
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        fields = line.split(",")
+        if len(fields) != len(header):
+            raise ValueError(f"{path}: line {number} has {len(fields)} fields; the header has {len(header)}: {line[:120]!r}")
+        rows.append(fields)
+    frame = pd.DataFrame(rows, columns=header)
+    for column in header:
+        if column in TEXT_COLUMNS:
+            continue
+        values = pd.to_numeric(frame[column].str.lower().replace({"nan": "NaN"}), errors="coerce")
+        bad = values.isna() & (frame[column].str.lower() != "nan")
+        if bad.any():
+            k = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(f"{path}: line {k + 2}, column {column}: {frame[column].iloc[k]!r} is not a number")
+        if column in ("step", "epoch", "image", "first_image", "last_image", "images"):
+            if (values != values.round()).any():
+                k = int(np.flatnonzero((values != values.round()).to_numpy())[0])
+                raise ValueError(f"{path}: line {k + 2}, column {column}: {frame[column].iloc[k]!r} is not an integer")
+            values = values.astype("int64")
+        frame[column] = values
+    return frame
 
 
 @dataclass
 class Run:
     """A loaded run directory. Tables whose file is absent are None.
 
-    Every table with an ``epoch`` column also has a ``step`` column: the global training-image
-    count, ``(epoch - 1) * images_per_epoch + image`` (``last_image`` for the block files
-    loss.csv and update_angles_smoothed.csv). For metrics.csv and layer_accuracy.csv, which are
-    written at the end of an epoch, it is ``epoch * images_per_epoch``.
+    Every table is in the current format (2), whatever the run's: its first column is ``step``,
+    the global training-image count ``(epoch - 1) * images_per_epoch + image`` (``last_image``
+    for the block files loss.csv and update_angles_smoothed.csv; ``images``, the epoch's last
+    image, for metrics.csv and layer_accuracy.csv), and the angle columns are ``hidden_<l>_deg``.
+    Format-1 files (no ``step``; ``angle_layer_<l>``; ``seconds``) are renamed and get ``step``
+    computed the same way (for format 1's layer_accuracy.csv, ``epoch * images_per_epoch``).
     """
 
     path: Path
@@ -125,6 +183,11 @@ class Run:
         inputs = self.network.get("inputSize", 784)
         outputs = self.network.get("classCount", 10) * self.network.get("neuronsPerClass", 1)
         return "-".join(str(n) for n in [inputs, *self.hidden_sizes, outputs])
+
+    @property
+    def format_version(self) -> int:
+        """The format of the run's files (config.json ``formatVersion``; 1 when absent)."""
+        return int(self.config.get("formatVersion", 1))
 
     @property
     def training(self) -> dict:
@@ -187,24 +250,24 @@ class Run:
     # --- tidy (long) forms of the angle tables ------------------------------------------
 
     def _angles_long(self, table: Optional[pd.DataFrame], id_columns: List[str]) -> pd.DataFrame:
-        columns = id_columns + ["layer", "angle_degrees"]
+        columns = id_columns + ["layer", "angle_deg"]
         if table is None or table.empty:
             return pd.DataFrame(columns=columns)
-        angle_columns = [c for c in table.columns if c.startswith("angle_layer_")]
-        long = table.melt(id_vars=id_columns, value_vars=angle_columns, var_name="layer", value_name="angle_degrees")
+        angle_columns = [c for c in table.columns if ANGLE_COLUMN.match(c)]
+        long = table.melt(id_vars=id_columns, value_vars=angle_columns, var_name="layer", value_name="angle_deg")
         long["layer"] = long["layer"].map(angle_column_to_layer)
         return long.sort_values(["layer", "step"], kind="stable").reset_index(drop=True)[columns]
 
     def update_angles_long(self) -> pd.DataFrame:
-        """update_angles.csv as rows of step, epoch, image, layer (``hidden_<l>``), angle_degrees."""
+        """update_angles.csv as rows of step, epoch, image, layer (``hidden_<l>``), angle_deg."""
         return self._angles_long(self.update_angles, ["step", "epoch", "image"])
 
     def update_angles_smoothed_long(self) -> pd.DataFrame:
-        """update_angles_smoothed.csv as rows of step, epoch, first_image, last_image, layer, angle_degrees."""
+        """update_angles_smoothed.csv as rows of step, epoch, first_image, last_image, layer, angle_deg."""
         return self._angles_long(self.update_angles_smoothed, ["step", "epoch", "first_image", "last_image"])
 
     def weight_angles_long(self) -> pd.DataFrame:
-        """weight_angles.csv as rows of step, epoch, image, layer, angle_degrees."""
+        """weight_angles.csv as rows of step, epoch, image, layer, angle_deg."""
         return self._angles_long(self.weight_angles, ["step", "epoch", "image"])
 
     # --- weights -----------------------------------------------------------------------------
@@ -251,16 +314,22 @@ class Run:
         return arrays
 
 
-def _add_step(table: pd.DataFrame, images_per_epoch: int) -> pd.DataFrame:
-    """Inserts the global training-image column ``step`` first (see `Run`)."""
+def _upgrade_format_1(table: pd.DataFrame, name: str, images_per_epoch: int) -> pd.DataFrame:
+    """A format-1 table as format 2: renamed columns and ``step`` first (see `Run`)."""
+    renames = dict(FORMAT_1_RENAMES)
+    renames.update({c: angle_column(int(FORMAT_1_ANGLE_COLUMN.match(c).group(1)))
+                    for c in table.columns if FORMAT_1_ANGLE_COLUMN.match(c)})
+    table = table.rename(columns=renames)
     epoch_start = (table["epoch"] - 1) * images_per_epoch
     if "image" in table.columns:
         step = epoch_start + table["image"]
     elif "last_image" in table.columns:
         step = epoch_start + table["last_image"]
-    else:  # metrics.csv, layer_accuracy.csv: written at the end of the epoch
+    elif "images" in table.columns:  # metrics.csv: the epoch's last image
+        step = epoch_start + table["images"]
+    else:  # layer_accuracy.csv: written at the end of the epoch
         step = table["epoch"] * images_per_epoch
-    table.insert(0, "step", step)
+    table.insert(0, "step", step.astype("int64"))
     return table
 
 
@@ -279,9 +348,10 @@ def _read_config(path: Path) -> dict:
 def load_run(path: PathLike) -> Run:
     """Loads a run directory written by ``dendrite-train train`` (or ``resume``, or a sweep).
 
-    Needs ``config.json``; every CSV file is optional (None when absent). Raises ValueError
-    naming the path when it is not a run directory, and naming the file when a CSV file's
-    header is not the one ``dendrite-train`` writes.
+    Needs ``config.json``; every CSV file is optional (None when absent). Reads format 2 and
+    format 1 (older runs, ``formatVersion`` 1 or absent), the latter mapped to format 2 (see
+    `Run`). Raises ValueError naming the path when it is not a run directory, and naming the
+    file and the line when a CSV file is not what ``dendrite-train`` writes (`read_csv_checked`).
     """
     path = Path(path)
     if not path.exists():
@@ -296,11 +366,14 @@ def load_run(path: PathLike) -> Run:
     config = _read_config(path)
     hidden_layers = len(config.get("network", {}).get("hiddenSizes", []))
     images_per_epoch = int(config.get("training", {}).get("imagesPerEpoch", DEFAULT_IMAGES_PER_EPOCH))
+    format_version = int(config.get("formatVersion", 1))
+    if format_version not in (1, FORMAT_VERSION):
+        raise ValueError(f"{path / 'config.json'}: formatVersion {format_version} is not one this package reads (1 or 2)")
 
     tables = {}
     for table, (file_name, _) in CSV_FILES.items():
         file = path / file_name
         if file.is_file():
-            frame = read_csv_checked(file, expected_header(table, hidden_layers))
-            tables[table] = _add_step(frame, images_per_epoch)
+            frame = read_csv_checked(file, expected_header(table, hidden_layers, format_version))
+            tables[table] = _upgrade_format_1(frame, table, images_per_epoch) if format_version == 1 else frame
     return Run(path=path, config=config, **tables)

@@ -126,9 +126,9 @@ def _run_rows(run: Run, options: List[str]) -> pd.DataFrame:
     smoothed = run.update_angles_smoothed
     if smoothed is not None and not smoothed.empty:
         last_blocks = smoothed.groupby("epoch").tail(1).set_index("epoch")
-        angle_columns = [c for c in last_blocks.columns if c.startswith("angle_layer_")]
+        angle_columns = [c for c in last_blocks.columns if c.startswith("hidden_") and c.endswith("_deg")]
         angles = last_blocks[angle_columns]
-        angles.columns = [f"update_angle_hidden_{c[len('angle_layer_'):]}_degrees" for c in angle_columns]
+        angles.columns = [f"update_angle_{c}" for c in angle_columns]
         metrics = metrics.merge(angles, left_on="epoch", right_index=True, how="left")
     return metrics
 
@@ -136,7 +136,7 @@ def _run_rows(run: Run, options: List[str]) -> pd.DataFrame:
 def _measurement_column_key(column: str) -> tuple:
     if column.startswith("accuracy_"):
         return (0, layer_sort_key(column[len("accuracy_"):-len("_percent")]))
-    return (1, layer_sort_key(column[len("update_angle_"):-len("_degrees")]))
+    return (1, layer_sort_key(column[len("update_angle_"):-len("_deg")]))
 
 
 def sweep_table(runs: List[Run]) -> pd.DataFrame:
@@ -159,10 +159,10 @@ def load_sweep(path: PathLike) -> pd.DataFrame:
     "key=value …", empty when only architectures and seeds vary), one column per swept
     config.json key (dotted, e.g. ``network.variants.symmetric``, see `swept_options`), then
     metrics.csv's ``step``, ``epoch``, ``test_error_percent``, ``training_error_percent``,
-    ``mean_loss``, ``images``, ``seconds``; ``finished`` (the run has all its epochs),
+    ``mean_loss``, ``images``, ``time_s`` (format 1's ``seconds``); ``finished`` (the run has all its epochs),
     ``final`` (the run's last epoch); ``accuracy_<layer>_percent`` from layer_accuracy.csv
     (``input``, ``hidden_<l>``, ``output``, ``network``) and
-    ``update_angle_hidden_<l>_degrees`` (the epoch's last block of
+    ``update_angle_hidden_<l>_deg`` (the epoch's last block of
     update_angles_smoothed.csv), empty where a run lacks the file or the layer.
     """
     return sweep_table(load_sweep_runs(path))

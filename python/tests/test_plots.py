@@ -30,14 +30,14 @@ def test_plot_update_angles_fits_the_data(results, tmp_path):
     run = load_run(MEASURED)
     figure = plots.plot_update_angles(run)
     save(figure, tmp_path / "angles.png")
-    angles = run.update_angles_smoothed["angle_layer_0"]
+    angles = run.update_angles_smoothed["hidden_0_deg"]
     low, high = figure.axes[0].get_ylim()
     assert low <= angles.min() and high >= angles.max()
     assert low > angles.min() - 5 and high < angles.max() + 5
     assert (low, high) != (0, 120)
     raw = plots.plot_update_angles(run, smoothed=False)
     low, high = raw.axes[0].get_ylim()
-    assert low <= run.update_angles["angle_layer_0"].min() and high >= run.update_angles["angle_layer_0"].max()
+    assert low <= run.update_angles["hidden_0_deg"].min() and high >= run.update_angles["hidden_0_deg"].max()
     save(raw, tmp_path / "angles_raw.png")
 
 

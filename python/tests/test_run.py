@@ -79,12 +79,12 @@ def test_step_uses_images_per_epoch_from_config(results):
 def test_update_angles_long_form(results):
     run = load_run(MEASURED)
     long = run.update_angles_long()
-    assert list(long.columns) == ["step", "epoch", "image", "layer", "angle_degrees"]
+    assert list(long.columns) == ["step", "epoch", "image", "layer", "angle_deg"]
     assert set(long["layer"]) == {"hidden_0"}
     assert len(long) == len(run.update_angles)
-    assert long["angle_degrees"].iloc[-1] == pytest.approx(float(csv_rows(MEASURED / "update_angles.csv")[-1]["angle_layer_0"]))
+    assert long["angle_deg"].iloc[-1] == pytest.approx(float(csv_rows(MEASURED / "update_angles.csv")[-1]["angle_layer_0"]))
     smoothed = run.update_angles_smoothed_long()
-    assert list(smoothed.columns) == ["step", "epoch", "first_image", "last_image", "layer", "angle_degrees"]
+    assert list(smoothed.columns) == ["step", "epoch", "first_image", "last_image", "layer", "angle_deg"]
     assert set(run.weight_angles_long()["layer"]) == {"hidden_0"}
 
 
@@ -108,7 +108,7 @@ def test_missing_files_are_none(results):
     assert run.update_angles is None and run.weight_angles is None and run.jacobian is None
     assert run.update_angles_smoothed is None and run.layer_accuracy is None
     assert run.update_angles_long().empty
-    assert list(run.update_angles_long().columns) == ["step", "epoch", "image", "layer", "angle_degrees"]
+    assert list(run.update_angles_long().columns) == ["step", "epoch", "image", "layer", "angle_deg"]
     assert run.final_layer_accuracy() == {}
     assert run.final_test_error == 5.67
 
@@ -125,5 +125,5 @@ def test_nan_angles_are_read_as_nan(tmp_path):
     run_dir = write_synthetic_run(tmp_path / "run")
     (run_dir / "update_angles.csv").write_text("epoch,image,angle_layer_0\n1,10,nan\n1,20,45.5\n2,10,30\n")
     run = load_run(run_dir)
-    assert np.isnan(run.update_angles["angle_layer_0"].iloc[0])
+    assert np.isnan(run.update_angles["hidden_0_deg"].iloc[0])
     assert run.update_angles["step"].tolist() == [10, 20, 30]

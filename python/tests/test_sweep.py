@@ -40,7 +40,8 @@ def test_ablation_matches_summary_csv(results):
         assert errors.max() == float(row["max_test_error_percent"])
         for column, value in row.items():
             if column.startswith("mean_accuracy_") or column.startswith("mean_update_angle_"):
-                ours = column[len("mean_"):]
+                # summary.csv written before format 2 says _degrees; its columns are now _deg.
+                ours = column[len("mean_"):].replace("_degrees", "_deg")
                 if value == "":
                     assert ours not in final or final[final["architecture"] == row["architecture"]][ours].isna().all()
                 else:

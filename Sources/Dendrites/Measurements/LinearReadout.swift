@@ -124,24 +124,28 @@ public final class LayerReadouts: @unchecked Sendable {
 
     /// The layers in order: `input`, `hidden_<l>` …, `output`.
     public static func layerNames(_ configuration: NetworkConfiguration) -> [String] {
-        ["input"] + (0..<configuration.hiddenLayerCount).map { "hidden_\($0)" } + ["output"]
+        RunFormat.layerNames(hiddenLayers: configuration.hiddenLayerCount)
     }
 }
 
-/// Writes `layer_accuracy.csv` (`epoch,layer,accuracy_percent`): at each full test, the
+/// Writes `layer_accuracy.csv` (format 2: `step,epoch,layer,accuracy_percent`): at each full test, the
 /// read-out accuracy of every layer that the trainer measured (`EpochSummary.layerAccuracies`),
 /// then `network`, the network's own test accuracy.
 public final class LayerAccuracyRecorder: TrainingObserver {
-    private let file: CSVFile
+    public let layout: RunLayout
+    private let file: CSVWriter
 
-    public init(directory: URL) throws {
-        file = try CSVFile(directory.appendingPathComponent("layer_accuracy.csv"), header: "epoch,layer,accuracy_percent")
+    /// Without `layout`, that of the run directory's config.json (see `MeasurementRecorder`).
+    public init(directory: URL, layout: RunLayout? = nil) throws {
+        self.layout = try layout ?? RunLayout(directory: directory)
+        file = try CSVWriter(directory.appendingPathComponent(RunCSV.layerAccuracy.fileName),
+                             columns: self.layout.columns(.layerAccuracy), appending: true)
     }
 
     public func didFinishEpoch<S>(_ summary: EpochSummary, weights: NetworkWeights<S>) throws {
         for measured in summary.layerAccuracies {
-            try file.append("\(summary.epoch),\(measured.layer),\(String(format: "%.4f", measured.percent))")
+            try file.append(layout.layerAccuracyRow(epoch: summary.epoch, images: summary.images, layer: measured.layer, percent: measured.percent))
         }
-        try file.append("\(summary.epoch),network,\(String(format: "%.4f", 100 - summary.testError))")
+        try file.append(layout.layerAccuracyRow(epoch: summary.epoch, images: summary.images, layer: "network", percent: 100 - summary.testError))
     }
 }

@@ -1,13 +1,14 @@
 import Foundation
 
-/// Records the feedback-alignment measurements of a run as it trains (README, "Run directory"):
-/// - `update_angles.csv`: `epoch,image,angle_layer_0,…`, the angle between E^l and E_bp^l of
-///   every hidden layer, every `updateInterval`-th image;
-/// - `update_angles_smoothed.csv`: `epoch,first_image,last_image,angle_layer_0,…`, the mean
+/// Records the feedback-alignment measurements of a run as it trains (Docs/Formats.md; the
+/// columns below are format 2's, each file starting with `step`; `RunCSV` has both formats):
+/// - `update_angles.csv`: `step,epoch,image,hidden_0_deg,…`, the angle between E^l and E_bp^l
+///   of every hidden layer, every `updateInterval`-th image;
+/// - `update_angles_smoothed.csv`: `step,epoch,first_image,last_image,hidden_0_deg,…`, the mean
 ///   of every image's angle over each block of `smoothingBlock` images;
-/// - `weight_angles.csv`: `epoch,image,angle_layer_0,…`, the angle between Y^l and the forward
+/// - `weight_angles.csv`: `step,epoch,image,hidden_0_deg,…`, the angle between Y^l and the forward
 ///   weights it stands in for, every `interval` images;
-/// - `jacobian.csv`: `epoch,image,max_eigenvalue,max_eigenvalue_weights`, Theorem 1's largest
+/// - `jacobian.csv`: `step,epoch,image,max_eigenvalue,max_eigenvalue_weights`, Theorem 1's largest
 ///   eigenvalue of (I − U)ᵀ(I − U) with U = J_β J_γ averaged over the last `jacobianWindow`
 ///   images, and with U = k_D W^out Y^{L−1}, every `interval` images.
 /// Only networks with at least one hidden layer are measured. Every line is flushed.
@@ -19,10 +20,12 @@ public final class MeasurementRecorder: TrainingObserver {
     public let interval: Int
     public let smoothingBlock: Int
     public let jacobianWindow: Int
-    private let updateAngles: CSVFile
-    private let smoothedAngles: CSVFile
-    private let weightAngles: CSVFile
-    private let jacobian: CSVFile
+    /// The format, hidden layers and images per epoch the files are written for.
+    public let layout: RunLayout
+    private let updateAngles: CSVWriter
+    private let smoothedAngles: CSVWriter
+    private let weightAngles: CSVWriter
+    private let jacobian: CSVWriter
     private var angleSums: [Double]
     private var angleCounts: [Int]
     private var blockCount = 0
@@ -34,7 +37,7 @@ public final class MeasurementRecorder: TrainingObserver {
     public var listeners: [MeasurementListener] = []
 
     public init(directory: URL, configuration: NetworkConfiguration, updateInterval: Int = 10, interval: Int = 100,
-                smoothingBlock: Int = 100, jacobianWindow: Int = 100) throws {
+                smoothingBlock: Int = 100, jacobianWindow: Int = 100, layout: RunLayout? = nil) throws {
         precondition(configuration.hiddenLayerCount > 0, "MeasurementRecorder needs a hidden layer")
         precondition(updateInterval > 0 && interval > 0 && smoothingBlock > 0 && jacobianWindow > 0)
         self.configuration = configuration
@@ -42,13 +45,19 @@ public final class MeasurementRecorder: TrainingObserver {
         self.interval = interval
         self.smoothingBlock = smoothingBlock
         self.jacobianWindow = jacobianWindow
-        let layers = (0..<configuration.hiddenLayerCount).map { "angle_layer_\($0)" }.joined(separator: ",")
-        updateAngles = try CSVFile(directory.appendingPathComponent("update_angles.csv"), header: "epoch,image," + layers)
-        smoothedAngles = try CSVFile(directory.appendingPathComponent("update_angles_smoothed.csv"),
-                                     header: "epoch,first_image,last_image," + layers)
-        weightAngles = try CSVFile(directory.appendingPathComponent("weight_angles.csv"), header: "epoch,image," + layers)
-        jacobian = try CSVFile(directory.appendingPathComponent("jacobian.csv"),
-                               header: "epoch,image,max_eigenvalue,max_eigenvalue_weights")
+        // Without `layout`, that of the run directory's config.json (written before the
+        // recorders are made, and a resumed run's own). The files are appended to when they exist:
+        // a new run's directory is empty, and `resume` has checked a resumed run's files.
+        let layout = try layout ?? RunLayout(directory: directory)
+        precondition(layout.hiddenLayers == configuration.hiddenLayerCount)
+        self.layout = layout
+        func writer(_ file: RunCSV) throws -> CSVWriter {
+            try CSVWriter(directory.appendingPathComponent(file.fileName), columns: layout.columns(file), appending: true)
+        }
+        updateAngles = try writer(.updateAngles)
+        smoothedAngles = try writer(.updateAnglesSmoothed)
+        weightAngles = try writer(.weightAngles)
+        jacobian = try writer(.jacobian)
         angleSums = Array(repeating: 0, count: configuration.hiddenLayerCount)
         angleCounts = Array(repeating: 0, count: configuration.hiddenLayerCount)
     }
@@ -67,7 +76,7 @@ public final class MeasurementRecorder: TrainingObserver {
             }
         }
         if image % updateInterval == 0 {
-            try updateAngles.append("\(epoch),\(image)," + angles.map(format).joined(separator: ","))
+            try updateAngles.append(layout.measurementRow(epoch: epoch, image: image, angles))
         }
         blockCount += 1
         if blockCount == smoothingBlock { try flushBlock(epoch: epoch, lastImage: image) }
@@ -97,7 +106,7 @@ public final class MeasurementRecorder: TrainingObserver {
 
     private func flushBlock(epoch: Int, lastImage: Int) throws {
         let means = (0..<angleSums.count).map { angleCounts[$0] > 0 ? angleSums[$0] / Double(angleCounts[$0]) : .nan }
-        try smoothedAngles.append("\(epoch),\(blockStart),\(lastImage)," + means.map(format).joined(separator: ","))
+        try smoothedAngles.append(layout.measurementRow(epoch: epoch, firstImage: blockStart, image: lastImage, means))
         for listener in listeners {
             try listener.didMeasureSmoothedUpdateAngles(epoch: epoch, firstImage: blockStart, lastImage: lastImage, degrees: means)
         }
@@ -113,7 +122,7 @@ public final class MeasurementRecorder: TrainingObserver {
         let forward = weights.forward.indices.map { $0 == 0 ? Matrix<Double>(rows: 0, columns: 0) : matrix(weights.forward[$0]) }
         let converted = NetworkWeights<Double>(forward: forward, bias: [], feedback: weights.feedback.map(matrix), apicalBias: [])
         let angles = Angles.weightAngles(weights: converted, wiring: configuration.feedbackWiring)
-        try weightAngles.append("\(epoch),\(image)," + angles.map(format).joined(separator: ","))
+        try weightAngles.append(layout.measurementRow(epoch: epoch, image: image, angles))
         for listener in listeners { try listener.didMeasureWeightAngles(epoch: epoch, image: image, degrees: angles) }
 
         var eigen = Double.nan
@@ -126,13 +135,11 @@ public final class MeasurementRecorder: TrainingObserver {
         let u = JacobianCondition.weightProduct(outputWeights: converted.forward[output], feedback: converted.feedback[hidden - 1],
                                                 dendriticCoupling: configuration.neuron.dendriticCoupling)
         let eigenWeights = (try? JacobianCondition.largestEigenvalue(of: u)) ?? .nan
-        try jacobian.append("\(epoch),\(image),\(format(eigen)),\(format(eigenWeights))")
+        try jacobian.append(layout.measurementRow(epoch: epoch, image: image, [eigen, eigenWeights]))
         for listener in listeners {
             try listener.didMeasureJacobian(epoch: epoch, image: image, maxEigenvalue: eigen, maxEigenvalueWeights: eigenWeights)
         }
     }
-
-    private func format(_ x: Double) -> String { x.isFinite ? String(format: "%.6g", x) : "nan" }
 }
 
 /// Receives the numbers of the rows `MeasurementRecorder` writes (angles in degrees, per hidden

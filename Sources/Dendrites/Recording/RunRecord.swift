@@ -2,7 +2,9 @@ import Foundation
 
 /// Everything that defines a run, written as `config.json` in its directory.
 public struct RunRecord: Codable, Equatable, Sendable {
-    public var formatVersion = 1
+    /// The format of the run directory's files (Docs/Formats.md): `RunFormat.current` for a new
+    /// run; a run's own for one read back (a resumed format-1 run stays format 1).
+    public var formatVersion = RunFormat.current
     public var mode: SimulationMode
     public var precision: Precision
     /// The time course of spiking mode (absent in rate mode).

@@ -8,29 +8,30 @@ public final class RunRecorder: TrainingObserver {
     public let directory: URL
     /// loss.csv holds the mean loss of each block of this many images.
     public let lossBlock: Int
-    private let metrics: CSVFile
-    private let quickTests: CSVFile
-    private let losses: CSVFile
+    /// The format, hidden layers and images per epoch the files are written for.
+    public let layout: RunLayout
+    private let metrics: CSVWriter
+    private let quickTests: CSVWriter
+    private let losses: CSVWriter
     private var lossSum = 0.0
     private var lossCount = 0
     private var blockStart = 1
 
     /// Creates the run directory. Refuses one that already holds a run (`config.json`) or any
-    /// other file (but its `RunLock`), so an earlier run is never overwritten.
+    /// other file (but its `RunLock`), so an earlier run is never overwritten. The files are
+    /// written in `record.formatVersion` (a new record's is `RunFormat.current`).
     public init(directory: URL, record: RunRecord, lossBlock: Int = 100) throws {
         self.directory = directory
         self.lossBlock = lossBlock
+        layout = RunLayout(record)
         try Self.checkUsable(directory)
         try OutputDirectory.create(directory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(record), to: directory.appendingPathComponent("config.json"))
-        metrics = try CSVFile(directory.appendingPathComponent("metrics.csv"),
-                              header: "epoch,test_error_percent,training_error_percent,mean_loss,images,seconds")
-        quickTests = try CSVFile(directory.appendingPathComponent("quick_test.csv"),
-                                 header: "epoch,image,test_error_percent")
-        losses = try CSVFile(directory.appendingPathComponent("loss.csv"),
-                             header: "epoch,first_image,last_image,mean_loss")
+        metrics = try CSVWriter(directory.appendingPathComponent(RunCSV.metrics.fileName), columns: layout.columns(.metrics))
+        quickTests = try CSVWriter(directory.appendingPathComponent(RunCSV.quickTest.fileName), columns: layout.columns(.quickTest))
+        losses = try CSVWriter(directory.appendingPathComponent(RunCSV.loss.fileName), columns: layout.columns(.loss))
     }
 
     /// Throws unless `directory` is absent or empty (but for its `RunLock`): a new run never
@@ -52,16 +53,15 @@ public final class RunRecorder: TrainingObserver {
     }
 
     /// Reopens a run directory to append to its CSV files (resuming from a checkpoint, after
-    /// `Checkpoint.truncateSeries`). A missing file is created with its header.
-    public init(resumingIn directory: URL, lossBlock: Int = 100) throws {
+    /// `Checkpoint.truncateSeries`), in the run's own format (`layout`, from its config.json:
+    /// a format-1 run goes on writing format-1 rows). A missing file is created with its header.
+    public init(resumingIn directory: URL, layout: RunLayout? = nil, lossBlock: Int = 100) throws {
         self.directory = directory
         self.lossBlock = lossBlock
-        metrics = try CSVFile(appendingTo: directory.appendingPathComponent("metrics.csv"),
-                              header: "epoch,test_error_percent,training_error_percent,mean_loss,images,seconds")
-        quickTests = try CSVFile(appendingTo: directory.appendingPathComponent("quick_test.csv"),
-                                 header: "epoch,image,test_error_percent")
-        losses = try CSVFile(appendingTo: directory.appendingPathComponent("loss.csv"),
-                             header: "epoch,first_image,last_image,mean_loss")
+        self.layout = try layout ?? RunLayout(directory: directory)
+        metrics = try CSVWriter(directory.appendingPathComponent(RunCSV.metrics.fileName), columns: self.layout.columns(.metrics), appending: true)
+        quickTests = try CSVWriter(directory.appendingPathComponent(RunCSV.quickTest.fileName), columns: self.layout.columns(.quickTest), appending: true)
+        losses = try CSVWriter(directory.appendingPathComponent(RunCSV.loss.fileName), columns: self.layout.columns(.loss), appending: true)
     }
 
     public func saveInitialWeights<Scalar>(_ weights: NetworkWeights<Scalar>) throws {
@@ -72,7 +72,7 @@ public final class RunRecorder: TrainingObserver {
         lossSum += loss
         lossCount += 1
         if lossCount == lossBlock {
-            try losses.append("\(epoch),\(blockStart),\(image),\(lossSum / Double(lossCount))")
+            try losses.append(layout.lossRow(epoch: epoch, firstImage: blockStart, lastImage: image, meanLoss: lossSum / Double(lossCount)))
             lossSum = 0
             lossCount = 0
             blockStart = image + 1
@@ -80,12 +80,13 @@ public final class RunRecorder: TrainingObserver {
     }
 
     public func didQuickTest(epoch: Int, image: Int, error: Double) throws {
-        try quickTests.append("\(epoch),\(image),\(error)")
+        try quickTests.append(layout.quickTestRow(epoch: epoch, image: image, error: error))
     }
 
     public func didFinishTraining(epoch: Int, images: Int) throws {
         if lossCount > 0 {
-            try losses.append("\(epoch),\(blockStart),\(blockStart + lossCount - 1),\(lossSum / Double(lossCount))")
+            try losses.append(layout.lossRow(epoch: epoch, firstImage: blockStart, lastImage: blockStart + lossCount - 1,
+                                             meanLoss: lossSum / Double(lossCount)))
         }
         lossSum = 0
         lossCount = 0
@@ -94,7 +95,7 @@ public final class RunRecorder: TrainingObserver {
 
     public func didFinishEpoch<Scalar>(_ s: EpochSummary, weights: NetworkWeights<Scalar>) throws {
         try WeightFiles.save(weights, to: directory, prefix: "epoch_\(s.epoch)_")
-        try metrics.append("\(s.epoch),\(s.testError),\(s.trainingError),\(s.meanLoss),\(s.images),\(String(format: "%.3f", s.seconds))")
+        try metrics.append(layout.metricsRow(s))
     }
 }
 
@@ -104,43 +105,3 @@ public struct RecorderError: Error, CustomStringConvertible, Equatable {
     public var description: String { message }
 }
 
-/// An append-only CSV file, flushed line by line.
-final class CSVFile {
-    let url: URL
-    private let handle: FileHandle
-
-    /// Creates the file with its header; a file that already starts with this header (a run
-    /// being resumed: fresh run directories are always empty) is appended to instead.
-    init(_ url: URL, header: String) throws {
-        self.url = url
-        if let existing = FileManager.default.contents(atPath: url.path),
-           existing.starts(with: Data((header + "\n").utf8)) {
-            handle = try FileHandle(forWritingTo: url)
-            try handle.seekToEnd()
-            return
-        }
-        guard FileManager.default.createFile(atPath: url.path, contents: Data((header + "\n").utf8)) else {
-            throw RecorderError("cannot create \(url.path)")
-        }
-        handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
-    }
-
-    /// Opens an existing file for appending (creating it with `header` when missing).
-    init(appendingTo url: URL, header: String) throws {
-        self.url = url
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: Data((header + "\n").utf8)) else {
-                throw RecorderError("cannot create \(url.path)")
-            }
-        }
-        handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
-    }
-
-    func append(_ line: String) throws {
-        try handle.write(contentsOf: Data((line + "\n").utf8))
-    }
-
-    deinit { try? handle.close() }
-}

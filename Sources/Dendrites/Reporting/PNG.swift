@@ -50,7 +50,9 @@ extension Data {
 
 /// The receptive fields of the first hidden layer: the rows of W_0 (n_0 × pixels), each shown
 /// as a rows × columns image on its own symmetric color scale (blue negative, white zero, red
-/// positive), in a grid, as an embedded PNG inside an SVG with a title. With the initial weights,
+/// positive), in a grid, as an embedded PNG inside an SVG with a title. Under each grid a colour
+/// bar shows the scale: full blue is −m, white 0 and full red +m, where m is a tile's largest
+/// |value|, with the smallest and largest m of the grid's tiles. With the initial weights,
 /// a second grid shows what training changed, W_0 − W_0(initial), where learned structure shows
 /// long before it dominates the random initial weights.
 public enum ReceptiveFields {
@@ -69,9 +71,10 @@ public enum ReceptiveFields {
         let height = gridRows * (imageRows + gap) + gap
         let scale = max(1, 420 / width)
         let (w2, h2) = (width * scale, height * scale)
-        let total = panels.count * (w2 + 20) + 20, totalHeight = h2 + 90
+        let total = panels.count * (w2 + 20) + 20, totalHeight = h2 + 150
         var body = ""
         for (p, panel) in panels.enumerated() {
+            let limits = tileLimits(panel.values, count: count, pixels: imageRows * imageColumns, centered: panel.centered)
             let png = grid(panel.values, count: count, gridColumns: gridColumns, width: width, height: height,
                            imageRows: imageRows, imageColumns: imageColumns, gap: gap, centered: panel.centered)
                 .base64EncodedString()
@@ -79,15 +82,38 @@ public enum ReceptiveFields {
             body += """
             <text x="\(x + w2 / 2)" y="52" text-anchor="middle" font-size="13">\(escape(panel.label))</text>
             <image class="receptive-fields" data-neurons="\(count)" x="\(x)" y="62" width="\(w2)" height="\(h2)" style="image-rendering: pixelated" preserveAspectRatio="none" xlink:href="data:image/png;base64,\(png)" href="data:image/png;base64,\(png)"/>
-
+            \(colourBar(x: x, y: h2 + 74, width: w2, limits: limits))
             """
         }
         return """
         <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="\(total)" height="\(totalHeight)" viewBox="0 0 \(total) \(totalHeight)" font-family="Helvetica, Arial, sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
+        <defs><linearGradient id="blue-white-red" x1="0" x2="1" y1="0" y2="0"><stop offset="0" stop-color="rgb(0,0,255)"/><stop offset="0.5" stop-color="rgb(255,255,255)"/><stop offset="1" stop-color="rgb(255,0,0)"/></linearGradient></defs>
         <text class="title" x="\(total / 2)" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(escape(title))</text>
-        \(body)<text x="\(total / 2)" y="\(h2 + 82)" text-anchor="middle" fill="#444">one tile per neuron, each on its own scale: red positive, blue negative</text>
+        \(body)<text x="\(total / 2)" y="\(h2 + 140)" text-anchor="middle" font-size="11" fill="#444">one tile per neuron, each on its own scale: m is its largest |value|</text>
         </svg>
+
+        """
+    }
+
+    /// Each tile's m: its largest |value| (after its mean is taken off, when `centered`).
+    static func tileLimits(_ values: [Double], count: Int, pixels: Int, centered: Bool) -> [Double] {
+        (0..<count).map { k in
+            let row = values[(k * pixels)..<((k + 1) * pixels)]
+            let center = centered ? row.reduce(0, +) / Double(pixels) : 0
+            return max(row.map { abs($0 - center) }.max() ?? 1, 1e-12)
+        }
+    }
+
+    /// The colour bar of a grid: the blue–white–red gradient from −m to +m, and the range of m.
+    static func colourBar(x: Int, y: Int, width: Int, limits: [Double]) -> String {
+        func g(_ v: Double) -> String { String(format: "%.3g", v) }
+        let low = limits.min() ?? 0, high = limits.max() ?? 0
+        let range = low == high ? "m = \(g(high))" : "m = \(g(low)) … \(g(high)) over the tiles"
+        return """
+        <g class="colour-bar" data-m-min="\(g(low))" data-m-max="\(g(high))"><rect x="\(x)" y="\(y)" width="\(width)" height="12" fill="url(#blue-white-red)" stroke="#666" stroke-width="0.5"/>
+        <text x="\(x)" y="\(y + 26)" text-anchor="start" font-size="11">−m</text><text x="\(x + width / 2)" y="\(y + 26)" text-anchor="middle" font-size="11">0</text><text x="\(x + width)" y="\(y + 26)" text-anchor="end" font-size="11">+m</text>
+        <text x="\(x + width / 2)" y="\(y + 42)" text-anchor="middle" font-size="11" fill="#444">\(escape(range))</text></g>
 
         """
     }

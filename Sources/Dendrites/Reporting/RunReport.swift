@@ -1,34 +1,5 @@
 import Foundation
 
-/// A CSV file with a header, read as text columns.
-public struct CSVTable {
-    public let header: [String]
-    public let rows: [[String]]
-
-    public init(header: [String], rows: [[String]]) {
-        self.header = header
-        self.rows = rows
-    }
-
-    /// nil when the file is missing or empty.
-    public init?(url: URL) {
-        guard let text = try? InputFile.readText(url.path, what: "a CSV file") else { return nil }
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        guard let first = lines.first else { return nil }
-        header = first
-        rows = lines.dropFirst().filter { $0.count == first.count }
-    }
-
-    public func column(_ name: String) -> [String]? {
-        guard let k = header.firstIndex(of: name) else { return nil }
-        return rows.map { $0[k] }
-    }
-
-    public func numbers(_ name: String) -> [Double]? {
-        column(name)?.map { Double($0) ?? .nan }
-    }
-}
-
 /// What `dendrite-train report` reads from one run directory.
 public struct RunSummary {
     public let directory: URL
@@ -43,7 +14,12 @@ public struct RunSummary {
     public let weightAngles: CSVTable?
     public let jacobian: CSVTable?
     public let layerAccuracy: CSVTable?
+    /// The run's format, hidden layers and images per epoch (from config.json).
+    public let layout: RunLayout
 
+    /// Reads config.json and every CSV file of the run (`CSVReader`, strict; format-1 files are
+    /// read as format 2, see `RunLayout.read`). A malformed file is an error naming it and the
+    /// line; a missing file is nil; a last line still being written (no newline) is skipped.
     public init(directory: URL) throws {
         self.directory = directory
         name = directory.standardizedFileURL.lastPathComponent
@@ -53,14 +29,16 @@ public struct RunSummary {
         }
         configText = String(decoding: data, as: UTF8.self)
         config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        func table(_ file: String) -> CSVTable? { CSVTable(url: directory.appendingPathComponent(file)) }
-        metrics = table("metrics.csv")
-        quickTests = table("quick_test.csv")
-        losses = table("loss.csv")
-        smoothedAngles = table("update_angles_smoothed.csv")
-        weightAngles = table("weight_angles.csv")
-        jacobian = table("jacobian.csv")
-        layerAccuracy = table("layer_accuracy.csv")
+        let layout = try RunLayout(config: config, file: configURL.path)
+        self.layout = layout
+        func table(_ file: RunCSV) throws -> CSVTable? { try layout.read(file, in: directory) }
+        metrics = try table(.metrics)
+        quickTests = try table(.quickTest)
+        losses = try table(.loss)
+        smoothedAngles = try table(.updateAnglesSmoothed)
+        weightAngles = try table(.weightAngles)
+        jacobian = try table(.jacobian)
+        layerAccuracy = try table(.layerAccuracy)
     }
 
     private var network: [String: Any] { config["network"] as? [String: Any] ?? [:] }
@@ -68,7 +46,7 @@ public struct RunSummary {
 
     public var hiddenSizes: [Int] { (network["hiddenSizes"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue } ?? [] }
     public var mode: String { config["mode"] as? String ?? "?" }
-    public var imagesPerEpoch: Double { (training["imagesPerEpoch"] as? NSNumber)?.doubleValue ?? 60_000 }
+    public var imagesPerEpoch: Double { Double(layout.imagesPerEpoch) }
 
     /// e.g. "spiking float32 784-500-10, 2 epochs × 60000, seed 1" plus the variants in use.
     public var configSummary: String {
@@ -101,8 +79,15 @@ public struct RunSummary {
     public var finalTestError: Double? { testErrors.last?.error }
     public var bestTestError: Double? { testErrors.map(\.error).min() }
 
-    /// Hidden layers measured (columns angle_layer_<l>).
-    public var angleLayers: [String] { (smoothedAngles?.header ?? []).filter { $0.hasPrefix("angle_layer_") } }
+    /// The angle columns (`hidden_<l>_deg`) of the hidden layers measured.
+    public var angleLayers: [String] { Self.angleColumns(smoothedAngles) }
+
+    static func angleColumns(_ table: CSVTable?) -> [String] {
+        (table?.header ?? []).filter { $0.hasPrefix("hidden_") && $0.hasSuffix("_deg") }
+    }
+
+    /// `hidden_0_deg` → `hidden_0`.
+    static func layerName(ofAngleColumn column: String) -> String { String(column.dropLast("_deg".count)) }
 
     /// The smoothed update angle of each hidden layer over the last block.
     public var finalUpdateAngles: [Double] {
@@ -110,11 +95,10 @@ public struct RunSummary {
         return angleLayers.map { Double(last[table.header.firstIndex(of: $0)!]) ?? .nan }
     }
 
-    /// Training progress in epochs: epoch − 1 + image / images per epoch.
-    func progress(_ table: CSVTable, imageColumn: String) -> [Double] {
-        let epochs = table.numbers("epoch") ?? []
-        let images = table.numbers(imageColumn) ?? []
-        return zip(epochs, images).map { $0 - 1 + $1 / imagesPerEpoch }
+    /// Training progress in epochs: step / images per epoch (the block's last image in the
+    /// block files).
+    func progress(_ table: CSVTable) -> [Double] {
+        (table.numbers("step") ?? []).map { $0 / imagesPerEpoch }
     }
 }
 
@@ -159,7 +143,7 @@ public enum RunReport {
             let color = SVGChart.palette[k % SVGChart.palette.count]
             testError.series.append(.init(name: label, points: r.testErrors.map { ($0.epoch, $0.error) }, color: color))
             if let q = r.quickTests, let errors = q.numbers("test_error_percent"), !errors.isEmpty {
-                let x = r.progress(q, imageColumn: "image")
+                let x = r.progress(q)
                 testError.series.append(.init(name: runs.count == 1 ? "quick tests" : "\(r.name) (quick)",
                                               points: Array(zip(x, errors)).map { ($0, $1) }, dashed: true, color: color))
             }
@@ -169,14 +153,14 @@ public enum RunReport {
         if let l = run.losses, let loss = l.numbers("mean_loss"), !loss.isEmpty {
             var chart = SVGChart(title: "Output loss (mean over 100 images)", xLabel: "epoch", yLabel: "loss")
             chart.includeZero = true
-            chart.series.append(.init(name: "output loss", points: Array(zip(run.progress(l, imageColumn: "last_image"), loss)).map { ($0, $1) }))
+            chart.series.append(.init(name: "output loss", points: Array(zip(run.progress(l), loss)).map { ($0, $1) }))
             figures.append(("loss.svg", chart.render()))
         }
         if let a = run.smoothedAngles, !a.rows.isEmpty {
             var chart = SVGChart(title: "Update angle: E vs. backprop E_bp (mean over 100 images)", xLabel: "epoch", yLabel: "angle (degrees)")
-            let x = run.progress(a, imageColumn: "last_image")
+            let x = run.progress(a)
             for layer in run.angleLayers {
-                chart.series.append(.init(name: layer.replacingOccurrences(of: "angle_layer_", with: "hidden layer "),
+                chart.series.append(.init(name: RunSummary.layerName(ofAngleColumn: layer),
                                           points: Array(zip(x, a.numbers(layer)!)).map { ($0, $1) }))
             }
             chart.references = [(90, "90°")]
@@ -184,9 +168,9 @@ public enum RunReport {
         }
         if let a = run.weightAngles, !a.rows.isEmpty {
             var chart = SVGChart(title: "Weight angle: Y vs. the forward weights it stands in for", xLabel: "epoch", yLabel: "angle (degrees)")
-            let x = run.progress(a, imageColumn: "image")
-            for layer in a.header.filter({ $0.hasPrefix("angle_layer_") }) {
-                chart.series.append(.init(name: layer.replacingOccurrences(of: "angle_layer_", with: "hidden layer "),
+            let x = run.progress(a)
+            for layer in RunSummary.angleColumns(a) {
+                chart.series.append(.init(name: RunSummary.layerName(ofAngleColumn: layer),
                                           points: Array(zip(x, a.numbers(layer)!)).map { ($0, $1) }))
             }
             chart.references = [(90, "90°")]
@@ -194,7 +178,7 @@ public enum RunReport {
         }
         if let j = run.jacobian, !j.rows.isEmpty {
             var chart = SVGChart(title: "Theorem 1: largest eigenvalue of (I − U)ᵀ(I − U), U = mean J_β J_γ", xLabel: "epoch", yLabel: "largest eigenvalue")
-            let x = run.progress(j, imageColumn: "image")
+            let x = run.progress(j)
             chart.series.append(.init(name: "100-image mean", points: Array(zip(x, j.numbers("max_eigenvalue")!)).map { ($0, $1) }))
             chart.references = [(1, "1 (Theorem 1)")]
             chart.includeZero = true
@@ -214,13 +198,13 @@ public enum RunReport {
             for name in layers where !names.contains(name) { names.append(name) }
             for name in names {
                 let points = layers.indices.filter { layers[$0] == name }.map { (epochs[$0], values[$0]) }
-                chart.series.append(.init(name: name == "network" ? "network's own output" : "read-out: " + name.replacingOccurrences(of: "_", with: " "),
+                chart.series.append(.init(name: name == "network" ? "network's own output" : "read-out: " + name,
                                           points: points, dashed: name == "network"))
             }
             figures.append(("layer_accuracy.svg", chart.render()))
         }
         if let (epoch, url) = latestFirstLayerWeights(run.directory), let w = try? NPY.read(path: url.path),
-           let svg = ReceptiveFields.svg(weights: w, initial: try? NPY.read(path: run.directory.appendingPathComponent("initial_W_0.npy").path), title: "Receptive fields of hidden layer 0 (\(epoch == 0 ? "initial" : "epoch \(epoch)"), first \(min(100, w.shape.first ?? 0)) neurons)") {
+           let svg = ReceptiveFields.svg(weights: w, initial: try? NPY.read(path: run.directory.appendingPathComponent("initial_W_0.npy").path), title: "Receptive fields of hidden_0 (\(epoch == 0 ? "initial" : "epoch \(epoch)"), first \(min(100, w.shape.first ?? 0)) neurons)") {
             figures.append(("receptive_fields.svg", svg))
         }
         return figures
@@ -281,7 +265,7 @@ public enum RunReport {
             "jacobian.svg": "Theorem 1's condition: the hidden updates follow the gradient when this eigenvalue is below 1. The paper: it falls below 1 within the first epoch.",
             "jacobian_weights.svg": "The same eigenvalue with U = k_D W^out Y^{L−1}, the weights alone (no σ' factors, hence its much larger scale); log scale.",
             "layer_accuracy.svg": "Test accuracy of a linear read-out (ridge least squares, one-vs-rest) of each layer's mean firing rates, fitted on training images, and the network's own accuracy.",
-            "receptive_fields.svg": "Input weights of the first hidden layer's neurons as 28×28 images (left), and what training changed in them (right).",
+            "receptive_fields.svg": "Input weights of the first hidden layer's (hidden_0) neurons as 28×28 images (left, each minus its mean), and what training changed in them (right). Each tile has its own symmetric scale: white is 0, full red is +m and full blue −m, where m is the tile's largest |value|; the colour bar under each panel gives the range of m over the tiles.",
         ]
         let figureHTML = figures.map { name in
             "<figure><img src=\"\(name)\" alt=\"\(name)\"><figcaption>\(escape(captions[name] ?? ""))</figcaption></figure>"

@@ -72,23 +72,23 @@ public struct SweepReport {
     }
 
     /// A group's per-run series of a column of a training-progress table (x in epochs, binned).
-    static func curves(_ group: Group, table: (RunSummary) -> CSVTable?, imageColumn: String, column: String,
+    static func curves(_ group: Group, table: (RunSummary) -> CSVTable?, column: String,
                        binWidth: Double) -> [[(x: Double, y: Double)]] {
         group.runs.compactMap { run in
             guard let t = table(run), let values = t.numbers(column), !values.isEmpty else { return nil }
-            return binned(Array(zip(run.progress(t, imageColumn: imageColumn), values)).map { (x: $0, y: $1) }, width: binWidth)
+            return binned(Array(zip(run.progress(t), values)).map { (x: $0, y: $1) }, width: binWidth)
         }
     }
 
     /// A chart of one quantity over training, a mean line and band per group (and hidden layer).
     func trainingChart(title: String, yLabel: String, groups: [Group], table: (RunSummary) -> CSVTable?,
-                       imageColumn: String, columns: (Group) -> [(column: String, name: String)]) -> SVGChart? {
+                       columns: (Group) -> [(column: String, name: String)]) -> SVGChart? {
         let maxEpochs = groups.flatMap { $0.runs.map { Double($0.testErrors.count) } }.max() ?? 1
         var chart = SVGChart(title: title, xLabel: "epoch", yLabel: yLabel)
         var k = 0
         for group in groups {
             for (column, name) in columns(group) {
-                let curves = Self.curves(group, table: table, imageColumn: imageColumn, column: column, binWidth: maxEpochs / 120)
+                let curves = Self.curves(group, table: table, column: column, binWidth: maxEpochs / 120)
                 guard !curves.isEmpty else { continue }
                 let (mean, band) = Self.across(curves)
                 let color = SVGChart.palette[k % SVGChart.palette.count]
@@ -149,20 +149,20 @@ public struct SweepReport {
         // Alignment over training: update angles, weight angles, Theorem 1's eigenvalue.
         let hidden = depth.filter { !$0.architecture.isEmpty }
         func layerColumns(_ g: Group) -> [(String, String)] {
-            (0..<g.architecture.count).map { ("angle_layer_\($0)", "\(SweepPlan.label(g.architecture)) hidden \($0)") }
+            (0..<g.architecture.count).map { (RunFormat.angleColumn($0), "\(SweepPlan.label(g.architecture)) \(RunFormat.hiddenLayerName($0))") }
         }
         if var chart = trainingChart(title: "Update angle E vs. E_bp per hidden layer (mean over seeds)", yLabel: "angle (degrees)",
-                                     groups: hidden, table: \.smoothedAngles, imageColumn: "last_image", columns: layerColumns) {
+                                     groups: hidden, table: \.smoothedAngles, columns: layerColumns) {
             chart.references = [(90, "90°")]
             figures.append(("sweep_update_angles.svg", chart.render()))
         }
         if var chart = trainingChart(title: "Weight angle: Y vs. the forward weights it stands in for", yLabel: "angle (degrees)",
-                                     groups: hidden, table: \.weightAngles, imageColumn: "image", columns: layerColumns) {
+                                     groups: hidden, table: \.weightAngles, columns: layerColumns) {
             chart.references = [(90, "90°")]
             figures.append(("sweep_weight_angles.svg", chart.render()))
         }
         if var chart = trainingChart(title: "Theorem 1: largest eigenvalue of (I − U)ᵀ(I − U), U = mean J_β J_γ", yLabel: "largest eigenvalue (log scale)",
-                                     groups: hidden, table: \.jacobian, imageColumn: "image",
+                                     groups: hidden, table: \.jacobian,
                                      columns: { [("max_eigenvalue", SweepPlan.label($0.architecture))] }) {
             chart.references = [(1, "1 (Theorem 1)")]
             chart.logY = true
@@ -174,10 +174,10 @@ public struct SweepReport {
                                xLabel: "layer (0: input)", yLabel: "test accuracy (%)")
         readout.integerX = true
         for (k, group) in depth.enumerated() {
-            let names = ["input"] + (0..<group.architecture.count).map { "hidden_\($0)" } + ["output"]
+            let names = RunFormat.layerNames(hiddenLayers: group.architecture.count)
             let curves: [[(x: Double, y: Double)]] = group.runs.compactMap { run in
-                guard let epoch = run.testErrors.last?.epoch else { return nil }
-                let accuracies = AblationSummary.layerAccuracies(in: run.directory, epoch: Int(epoch))
+                guard let epoch = run.testErrors.last?.epoch, let table = run.layerAccuracy else { return nil }
+                let accuracies = AblationSummary.layerAccuracies(table, epoch: Int(epoch))
                 let points = names.enumerated().compactMap { i, name in accuracies[name].map { (x: Double(i), y: $0) } }
                 return points.isEmpty ? nil : points
             }

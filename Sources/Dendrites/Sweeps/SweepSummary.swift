@@ -54,11 +54,9 @@ public struct AblationSummary: Sendable {
         }
     }
 
-    /// A CSV field, quoted when it holds a comma or a quote (option values such as "0.21,0.21").
-    public static func csvField(_ text: String) -> String {
-        guard text.contains(",") || text.contains("\"") else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    /// A CSV field, quoted when it holds a comma or a quote (option values such as "0.21,0.21"):
+    /// `CSVNumber.field`, the one CSV writer's.
+    public static func csvField(_ text: String) -> String { CSVNumber.field(text) }
 
     public static func format(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "" }
 
@@ -86,7 +84,7 @@ public struct AblationSummary: Sendable {
         ["input"] + hiddenLayerNames + ["output", "network"]
     }
 
-    private var hiddenLayerNames: [String] { (0..<(rows.map(\.hiddenLayers).max() ?? 0)).map { "hidden_\($0)" } }
+    private var hiddenLayerNames: [String] { (0..<(rows.map(\.hiddenLayers).max() ?? 0)).map(RunFormat.hiddenLayerName) }
 
     /// Every column of this summary: the fixed `columns`, then per layer the final read-out
     /// accuracy (CSV: mean and SD; Markdown: "mean ± SD"), then per hidden layer the final
@@ -102,10 +100,10 @@ public struct AblationSummary: Sendable {
             columns.append(Column(header: "", markdownHeader: markdownHeader, formats: .markdown) { AblationSummary.meanAndSD(values($0)) })
         }
         for layer in accuracyLayers {
-            add("accuracy_\(layer)", "percent", "\(layer.replacingOccurrences(of: "_", with: " ")) accuracy (%)") { $0.finalLayerAccuracies[layer] ?? [] }
+            add("accuracy_\(layer)", "percent", "\(layer) accuracy (%)") { $0.finalLayerAccuracies[layer] ?? [] }
         }
         for layer in hiddenLayerNames {
-            add("update_angle_\(layer)", "degrees", "\(layer.replacingOccurrences(of: "_", with: " ")) update angle (°)") { $0.finalUpdateAngles[layer] ?? [] }
+            add("update_angle_\(layer)", "deg", "\(layer) update angle (°)") { $0.finalUpdateAngles[layer] ?? [] }
         }
         return columns
     }
@@ -124,7 +122,9 @@ public struct AblationSummary: Sendable {
                 let directory = plan.runDirectory(architecture: group.architecture, setting: group.setting, seed: seed)
                 // A run that claims no finished epoch (an edited config) counts as not finished.
                 guard case let .finished(epochs) = status(directory), epochs > 0 else { continue }
-                let errors = try testErrors(in: directory)
+                // Every file through the one strict reader, in the run's own format.
+                let layout = try RunLayout(directory: directory)
+                let errors = try testErrors(in: directory, layout: layout)
                 guard errors.count == epochs else {
                     throw CheckpointError("\(directory.path)/metrics.csv has \(errors.count) epochs; the run has \(epochs)")
                 }
@@ -132,10 +132,10 @@ public struct AblationSummary: Sendable {
                 row.epochs = max(row.epochs, epochs)
                 row.finalTestErrors.append(errors[epochs - 1])
                 row.testErrorsByEpoch.append(errors)
-                for (layer, accuracy) in layerAccuracies(in: directory, epoch: epochs) {
+                for (layer, accuracy) in try layerAccuracies(in: directory, epoch: epochs, layout: layout) {
                     row.finalLayerAccuracies[layer, default: []].append(accuracy)
                 }
-                for (layer, angle) in finalUpdateAngles(in: directory) {
+                for (layer, angle) in try finalUpdateAngles(in: directory, layout: layout) {
                     row.finalUpdateAngles[layer, default: []].append(angle)
                 }
             }
@@ -145,10 +145,15 @@ public struct AblationSummary: Sendable {
     }
 
     /// Layer → accuracy (percent) at `epoch` from a run's layer_accuracy.csv (empty when the
-    /// file or the epoch is missing).
-    public static func layerAccuracies(in directory: URL, epoch: Int) -> [String: Double] {
-        guard let table = CSVTable(url: directory.appendingPathComponent("layer_accuracy.csv")),
-              let epochs = table.column("epoch"), let layers = table.column("layer"),
+    /// file or the epoch is missing; a malformed file is an error naming it and the line).
+    public static func layerAccuracies(in directory: URL, epoch: Int, layout: RunLayout? = nil) throws -> [String: Double] {
+        guard let table = try (layout ?? RunLayout(directory: directory)).read(.layerAccuracy, in: directory) else { return [:] }
+        return layerAccuracies(table, epoch: epoch)
+    }
+
+    /// Layer → accuracy (percent) at `epoch` of a layer_accuracy.csv already read (finite values).
+    public static func layerAccuracies(_ table: CSVTable, epoch: Int) -> [String: Double] {
+        guard let epochs = table.column("epoch"), let layers = table.column("layer"),
               let accuracies = table.column("accuracy_percent") else { return [:] }
         var result: [String: Double] = [:]
         for k in epochs.indices where Int(epochs[k]) == epoch {
@@ -157,38 +162,33 @@ public struct AblationSummary: Sendable {
         return result
     }
 
-    /// `hidden_<l>` → the last row's `angle_layer_<l>` of a run's update_angles_smoothed.csv
-    /// (finite values only; empty when the file is missing).
-    public static func finalUpdateAngles(in directory: URL) -> [String: Double] {
-        guard let table = CSVTable(url: directory.appendingPathComponent("update_angles_smoothed.csv")),
+    /// `hidden_<l>` → the last row's `hidden_<l>_deg` of a run's update_angles_smoothed.csv
+    /// (finite values only; empty when the file is missing or has no row).
+    public static func finalUpdateAngles(in directory: URL, layout: RunLayout? = nil) throws -> [String: Double] {
+        guard let table = try (layout ?? RunLayout(directory: directory)).read(.updateAnglesSmoothed, in: directory),
               let last = table.rows.last else { return [:] }
         var result: [String: Double] = [:]
-        for (k, name) in table.header.enumerated() where name.hasPrefix("angle_layer_") {
-            if let value = Double(last[k]), value.isFinite {
-                result["hidden_" + name.dropFirst("angle_layer_".count)] = value
-            }
+        for (k, name) in table.header.enumerated() where name.hasPrefix("hidden_") && name.hasSuffix("_deg") {
+            if let value = Double(last[k]), value.isFinite { result[String(name.dropLast("_deg".count))] = value }
         }
         return result
     }
 
-    /// Column `test_error_percent` of a run's metrics.csv, by epoch.
-    public static func testErrors(in directory: URL) throws -> [Double] {
-        let url = directory.appendingPathComponent("metrics.csv")
-        let lines = try InputFile.readText(url.path, what: "a CSV file").split(separator: "\n", omittingEmptySubsequences: false)
-            .map(String.init)
-        guard let header = lines.first?.split(separator: ",").map(String.init),
-              let column = header.firstIndex(of: "test_error_percent") else {
-            throw CheckpointError("\(url.path) has no test_error_percent column")
+    /// Column `test_error_percent` of a run's metrics.csv, by epoch (strict: a malformed row or
+    /// a non-finite test error is an error naming the file and the line).
+    public static func testErrors(in directory: URL, layout: RunLayout? = nil) throws -> [Double] {
+        let layout = try layout ?? RunLayout(directory: directory)
+        let path = directory.appendingPathComponent(RunCSV.metrics.fileName).path
+        guard let table = try layout.read(.metrics, in: directory) else {
+            throw DataError(file: path, problem: "file not found")
         }
-        var errors: [Double] = []
-        for (index, line) in lines.enumerated().dropFirst() where !(line.isEmpty && index == lines.count - 1) {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count == header.count, let value = Double(fields[column]), value.isFinite else {
-                throw CheckpointError("\(url.path) line \(index + 1): '\(line.prefix(200))' is not a row of \(header.count) fields with a test_error_percent number")
+        let k = table.header.firstIndex(of: "test_error_percent")!
+        return try table.rows.indices.map { index in
+            guard let value = Double(table.rows[index][k]), value.isFinite else {
+                throw DataError(file: path, problem: "line \(table.lineNumbers[index]), column test_error_percent: '\(table.rows[index][k])' is not a finite number")
             }
-            errors.append(value)
+            return value
         }
-        return errors
     }
 
     public var csv: String {

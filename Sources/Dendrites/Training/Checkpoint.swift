@@ -133,7 +133,10 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable {
 public struct Checkpoint: Codable, Equatable, Sendable {
     public static let fileName = "checkpoint.json"
 
-    public var formatVersion = 1
+    /// The run directory's format (`RunRecord.formatVersion`): a checkpoint's own fields are the
+    /// same in formats 1 and 2, so a resumed format-1 run keeps writing 1 and an older binary
+    /// can still resume it.
+    public var formatVersion = RunFormat.current
     /// Epochs finished; the next run starts with epoch `completedEpochs + 1`.
     public var completedEpochs: Int
     /// Prefix of the weight files in the run directory: `initial_` or `epoch_<k>_`.
@@ -148,7 +151,8 @@ public struct Checkpoint: Codable, Equatable, Sendable {
 
     public static func weightsPrefix(afterEpoch epoch: Int) -> String { epoch == 0 ? "initial_" : "epoch_\(epoch)_" }
 
-    public init<Scalar>(_ state: TrainerState<Scalar>) {
+    public init<Scalar>(_ state: TrainerState<Scalar>, formatVersion: Int = RunFormat.current) {
+        self.formatVersion = formatVersion
         completedEpochs = state.completedEpochs
         weightsPrefix = Self.weightsPrefix(afterEpoch: state.completedEpochs)
         weightsChecksum = String(state.weights.checksum, radix: 16)
@@ -160,10 +164,10 @@ public struct Checkpoint: Codable, Equatable, Sendable {
 
     /// Writes `checkpoint.json` atomically. The weight files it names must already be written
     /// (the run recorder writes `epoch_<k>_*` before the trainer's end-of-epoch hook runs).
-    public static func write<Scalar>(_ state: TrainerState<Scalar>, to directory: URL) throws {
+    public static func write<Scalar>(_ state: TrainerState<Scalar>, to directory: URL, formatVersion: Int = RunFormat.current) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(Checkpoint(state)), to: directory.appendingPathComponent(fileName))
+        try AtomicFile.write(try encoder.encode(Checkpoint(state, formatVersion: formatVersion)), to: directory.appendingPathComponent(fileName))
         // A process killed inside an earlier write leaves its temporary file; the run directory's
         // lock is held here, so none is another writer's.
         AtomicFile.removeStaleTemporaries(in: directory, target: fileName)
@@ -186,7 +190,9 @@ public struct Checkpoint: Codable, Equatable, Sendable {
     /// in messages.
     public func validate(against record: RunRecord, file: String) throws {
         func bad(_ what: String) -> CheckpointError { CheckpointError("\(file): \(what); the run was left as it is") }
-        guard formatVersion == 1 else { throw bad("formatVersion \(formatVersion) is not one this version reads (1)") }
+        guard RunFormat.readable.contains(formatVersion) else {
+            throw bad("formatVersion \(formatVersion) is not one this version reads (\(RunFormat.readable.lowerBound)…\(RunFormat.readable.upperBound))")
+        }
         guard completedEpochs >= 0 && completedEpochs <= 1_000_000 else {
             throw bad("completedEpochs is \(completedEpochs); it must lie in 0…1000000")
         }
@@ -246,34 +252,30 @@ public struct Checkpoint: Codable, Equatable, Sendable {
                             inputSpikes: inputSpikes)
     }
 
-    /// Drops every row of the run directory's CSV files (those whose first column is `epoch`)
-    /// from epochs after `epoch`, and any unterminated last line, so that a resumed run appends
-    /// without duplicates. Each file is rewritten atomically; every file is read and checked
-    /// before the first is written.
-    public static func truncateSeries(in directory: URL, afterEpoch epoch: Int) throws {
-        for (url, text) in try truncatedSeries(in: directory, afterEpoch: epoch) {
+    /// Drops every row of the run directory's CSV files (`RunCSV`) from epochs after `epoch`,
+    /// and an unterminated last line, so that a resumed run appends without duplicates. Each
+    /// file is read with `CSVReader` in the run's format (`layout`; without it, config.json's),
+    /// and every file is read and checked before the first is written: a malformed row is an
+    /// error naming the file and the line, and nothing is changed.
+    public static func truncateSeries(in directory: URL, afterEpoch epoch: Int, layout: RunLayout? = nil) throws {
+        for (url, text) in try truncatedSeries(in: directory, afterEpoch: epoch, layout: layout ?? RunLayout(directory: directory)) {
             try AtomicFile.write(Data(text.utf8), to: url)
         }
     }
 
-    /// The CSV files `truncateSeries` changes, with their new contents; nothing is written. A
-    /// file that is not a regular file or not UTF-8 text is an error naming it (and the line).
-    static func truncatedSeries(in directory: URL, afterEpoch epoch: Int) throws -> [(URL, String)] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".csv") }
+    /// The CSV files `truncateSeries` changes, with their new contents; nothing is written.
+    static func truncatedSeries(in directory: URL, afterEpoch epoch: Int, layout: RunLayout) throws -> [(URL, String)] {
         var changes: [(URL, String)] = []
-        for name in files.sorted() {
-            let url = directory.appendingPathComponent(name)
-            let text = try InputFile.readText(url.path, what: "a CSV file")
-            var lines = text.components(separatedBy: "\n")
-            // The last element is "" when the file ends with a newline; otherwise a partial line.
-            lines.removeLast()
-            guard let header = lines.first, header.split(separator: ",").first == "epoch" else { continue }
-            let kept = [header] + lines.dropFirst().filter { line in
-                guard let first = line.split(separator: ",").first, let e = Int(first) else { return false }
-                return e <= epoch
-            }
-            let truncated = kept.map { $0 + "\n" }.joined()
-            if truncated != text { changes.append((url, truncated)) }
+        for file in RunCSV.allCases {
+            let url = directory.appendingPathComponent(file.fileName)
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            let columns = layout.columns(file)
+            let (table, _, _) = try CSVReader.read(url.path, alternatives: [columns])
+            let epochColumn = table.header.firstIndex(of: "epoch")!
+            let kept = table.filtered { Int($0[epochColumn])! <= epoch }
+            let truncated = ([table.header.joined(separator: ",")] + kept.lines).map { $0 + "\n" }.joined()
+            let original = try InputFile.readText(url.path, what: "a CSV file")
+            if truncated != original { changes.append((url, truncated)) }
         }
         return changes
     }
@@ -315,7 +317,11 @@ extension TrainingRun {
         try record.validate(dataset: data, file: configURL.path)
         try checkpoint.validate(against: record, file: directory.appendingPathComponent(Checkpoint.fileName).path)
         // The CSV files too, before config.json may be rewritten below.
-        let truncations = try Checkpoint.truncatedSeries(in: directory, afterEpoch: checkpoint.completedEpochs)
+        let layout = RunLayout(record)
+        guard RunFormat.readable.contains(layout.formatVersion) else {
+            throw CheckpointError("\(configURL.path): formatVersion \(layout.formatVersion) is not one this version reads (\(RunFormat.readable.lowerBound)…\(RunFormat.readable.upperBound)); the run was left as it is")
+        }
+        let truncations = try Checkpoint.truncatedSeries(in: directory, afterEpoch: checkpoint.completedEpochs, layout: layout)
         var changed = false
         if let epochs, epochs != record.training.epochs {
             guard epochs >= checkpoint.completedEpochs, epochs > 0 else {
@@ -364,7 +370,9 @@ extension TrainingRun {
         observers: [TrainingObserver], stop: StopRequest?, dynamics: D, evaluator: E
     ) throws -> [EpochSummary] where D.Scalar == E.Scalar {
         let state: TrainerState<D.Scalar> = try checkpoint.state(in: directory, configuration: record.network)
-        let recorder = try RunRecorder(resumingIn: directory)
+        // The run's own format: a format-1 run goes on writing format-1 rows, so each file keeps
+        // one header and one number format (Docs/Formats.md).
+        let recorder = try RunRecorder(resumingIn: directory, layout: RunLayout(record))
         let summaries = SummaryCollector()
         // The measurement recorders append to their files (runs recorded before them have none);
         // the TensorBoard recorder starts a new event file.
@@ -381,7 +389,7 @@ extension TrainingRun {
         try trainer.restore(from: state)
         trainer.readouts = measurements.readouts
         trainer.stopRequest = stop
-        trainer.epochDidEnd = { try Checkpoint.write($0, to: directory) }
+        trainer.epochDidEnd = { try Checkpoint.write($0, to: directory, formatVersion: record.formatVersion) }
         try trainer.run(dataset: dataset, observers: [recorder, summaries] + measurements.observers + observers)
         return summaries.epochs
     }

@@ -94,9 +94,10 @@ public struct SavedNetworkTest: Sendable {
     /// Writes the per-image table as CSV: index (file order), label, prediction, C_0 … C_{n−1}.
     public static func writeCSV(_ results: [ImageResult], to url: URL) throws {
         let neurons = results.first?.potentials.count ?? 0
+        // The one CSV number format (Docs/Formats.md): integers as integers, potentials as %.9g.
         var text = "index,label,prediction," + (0..<neurons).map { "C_\($0)" }.joined(separator: ",") + "\n"
         for r in results {
-            text += "\(r.index),\(r.label),\(r.prediction)," + r.potentials.map { "\($0)" }.joined(separator: ",") + "\n"
+            text += CSVNumber.line([.integer(r.index), .integer(r.label), .integer(r.prediction)] + r.potentials.map { .real($0) }) + "\n"
         }
         try AtomicFile.write(Data(text.utf8), to: url)
     }

@@ -13,6 +13,7 @@
 //   config     config.json decoding and validation against a small data set
 //   plan       plan.tsv lines as a Slurm array task reads them (sweep-task)
 //   sweep      sweep.json as collect reads it
+//   csv        a run's CSV file through CSVReader, in formats 1 and 2, as report and resume read it
 // A reader may throw for any input; it must never crash, trap, hang or touch memory it
 // does not own (AddressSanitizer checks the last).
 import Dendrites
@@ -95,8 +96,15 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         if let manifest = try? SweepManifest.readIfPresent(from: scratch) {
             _ = manifest.plan(sweepDirectory: scratch)
         }
+    case "csv":
+        let url = file("update_angles.csv", bytes)
+        _ = try? CSVReader.read(url.path)
+        for version in [1, 2] {
+            let layout = RunLayout(formatVersion: version, hiddenLayers: 2, imagesPerEpoch: 100)
+            _ = try? layout.read(.updateAngles, in: scratch)
+        }
     default:
-        fputs("set DENDRITES_FUZZ_TARGET to one of npy, idx, gzip, checkpoint, config, plan, sweep\n", stderr)
+        fputs("set DENDRITES_FUZZ_TARGET to one of npy, idx, gzip, checkpoint, config, plan, sweep, csv\n", stderr)
         exit(2)
     }
     return 0
