@@ -36,7 +36,7 @@ public struct SavedNetworkTest: Sendable {
         }
         let output = sizes.layers.last!
         guard output % neuronsPerClass == 0 else {
-            throw ConfigurationError("the output layer has \(output) neurons, not a multiple of --neurons-per-class \(neuronsPerClass)")
+            throw ConfigurationError("the output layer has \(output) neurons, not a multiple of \(setting: .neuronsPerClass) \(neuronsPerClass)")
         }
         guard output / neuronsPerClass == Self.classCount else {
             throw ConfigurationError("the weights have \(output) output neurons (\(neuronsPerClass) per class): \(output / neuronsPerClass) classes, but the images have \(Self.classCount) (\(weightsDirectory.path))")
@@ -45,7 +45,7 @@ public struct SavedNetworkTest: Sendable {
                                                  classCount: output / neuronsPerClass, neuronsPerClass: neuronsPerClass)
         configuration.neuron = neuron
         do { try configuration.validate() } catch let error as ConfigurationError {
-            throw ConfigurationError("the weights in \(weightsDirectory.path) form no network this tool runs: \(error.description)")
+            throw ConfigurationError("the weights in \(weightsDirectory.path) form no network this tool runs: \(error.message)")
         }
         if configuration.hiddenLayerCount > 1, let columns = try WeightFiles.feedbackColumns(in: weightsDirectory, prefix: prefix),
            columns != output {
@@ -56,7 +56,7 @@ public struct SavedNetworkTest: Sendable {
 
     public func run(on images: LabeledImages, count: Int) throws -> [ImageResult] {
         guard count >= 1 && count <= images.count else {
-            throw ConfigurationError("--test-images must lie in 1…\(images.count), not \(count)")
+            throw ConfigurationError("\(setting: .fullTestImages) must lie in 1…\(images.count), not \(count)")
         }
         if mode == .spiking { try spiking.validate() }
         let configuration = try configuration(imagePixels: images.pixelsPerImage)

@@ -90,7 +90,7 @@ public enum TrainingRun {
         // no slower on one thread for these matrix sizes).
         BLASThreads.set(1)
         if spec.mode == .rate && spec.precision != .float64 {
-            throw ConfigurationError("--precision float32 is for spiking mode; rate mode runs in float64 to match the authors' code")
+            throw ConfigurationError("\(setting: .precision) float32 is for spiking mode; rate mode runs in float64 to match the authors' code")
         }
         switch (spec.mode, spec.precision) {
         case (.rate, _):
