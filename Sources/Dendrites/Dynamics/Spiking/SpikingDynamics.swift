@@ -57,6 +57,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private var weightsLoaded = false
     /// Learning steps applied in place since the last full reload of the weights.
     private var updatesSinceReload = 0
+    /// Whether the W_0 kept here has learning steps that the learner's `weights.forward[0]`
+    /// lacks (see `learn`; `synchronize` hands them over).
+    private var bottomWeightsAhead = false
     /// In-place updates drift from the learner's matrices only by rounding, and the cached drives
     /// from their matrices; a reload (or, for a W_0 kept here alone, a rebuild of its drives)
     /// this often keeps them equal to ~1e-15.
@@ -132,19 +135,33 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         }
         weightsLoaded = true
         updatesSinceReload = 0
+        bottomWeightsAhead = false
     }
 
-    /// W_0 lives in the bottom projection's transposed copy, updated in place after every image
-    /// (the rows with s̄_j ≠ 0 only), so the learner need not update its own W_0 as well, which
-    /// would cost a pass over the whole matrix per image; `copyBottomWeights` hands it over when
-    /// the trainer reads it.
-    public static var keepsBottomWeights: Bool { true }
-
+    /// With hidden layers, W_0 (the largest matrix) lives in the bottom projection's transposed
+    /// copy during training, updated in place after every image (the rows with s̄_j ≠ 0 only):
+    /// the learner's `weights.forward[0]` is left behind, as updating it too would cost a pass
+    /// over the whole matrix per image, until `synchronize` copies it over. Nothing in the
+    /// learning rule reads W_0 (it reads W_{l+1}); biases and every other matrix are the
+    /// learner's, updated as always.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
-    public func copyBottomWeights(into weights: inout NetworkWeights<Scalar>) {
-        precondition(weightsLoaded, "the dynamics holds no weights yet")
+    public mutating func learn(_ rule: inout LearningRule<Scalar>, weights: inout NetworkWeights<Scalar>,
+                               averages: PhaseAverages<Scalar>, generator: inout Xoshiro256) -> Scalar {
+        let keepsBottom = configuration.hiddenLayerCount > 0
+        let loss = rule.update(&weights, from: averages, generator: &generator, updatingBottomForward: !keepsBottom)
+        if keepsBottom { bottomWeightsAhead = true }
+        weightsDidLearn(weights, rule: rule, averages: averages, keepsBottom: keepsBottom)
+        return loss
+    }
+
+    /// Copies the W_0 kept here, with every learning step, into `weights.forward[0]` (see `learn`).
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    public mutating func synchronize(_ weights: inout NetworkWeights<Scalar>) {
+        guard bottomWeightsAhead else { return }
         forwardProjections[0].copyMatrix(into: &weights.forward[0])
+        bottomWeightsAhead = false
     }
 
     /// Applies the learning step to the transposed copies and cached drives in place (the
@@ -152,10 +169,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     /// images the copies are reloaded from `weights` and the drives rebuilt, which keeps the
     /// in-place updates from drifting (by rounding) from the learner's matrices; W_0, when the
     /// learner leaves it to the dynamics, is kept here alone, and only its drives are rebuilt.
-    @_specialize(where Scalar == Double)
-    @_specialize(where Scalar == Float)
-    public mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>) {
-        let keepsBottom = rule.leavesBottomWeights
+    private mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>,
+                                          averages: PhaseAverages<Scalar>, keepsBottom: Bool) {
         precondition(weightsLoaded || !keepsBottom, "the dynamics holds no W_0 to update")
         updatesSinceReload += 1
         guard weightsLoaded, updatesSinceReload < reloadInterval || keepsBottom else {
