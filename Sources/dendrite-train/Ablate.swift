@@ -96,11 +96,11 @@ struct Ablate: ParsableCommand {
         }
         for axis in axes where axis.option == SweepAxis.optionSets {
             for value in axis.values {
-                let given = Preset.givenOptions(in: axis.arguments(for: value))
+                let given = CommandLineOptions.given(in: axis.arguments(for: value))
                 if let forbidden = Self.setByAblate.first(where: given.contains) {
                     throw ValidationError("--vary options: '\(value)' sets --\(forbidden), which ablate sets for each run")
                 }
-                if let clash = given.first(where: Preset.givenOptions(in: trainOptions).contains) {
+                if let clash = given.first(where: CommandLineOptions.given(in: trainOptions).contains) {
                     throw ValidationError("--\(clash) is both swept (--vary options) and passed on to train; give it once")
                 }
             }
@@ -108,7 +108,7 @@ struct Ablate: ParsableCommand {
         if let repeated = Dictionary(grouping: axes, by: \.option).first(where: { $0.value.count > 1 })?.key {
             throw ValidationError("--vary \(repeated) is given twice; list all its values in one --vary")
         }
-        if let clash = axes.first(where: { Preset.givenOptions(in: trainOptions).contains($0.option) }) {
+        if let clash = axes.first(where: { CommandLineOptions.given(in: trainOptions).contains($0.option) }) {
             throw ValidationError("--\(clash.option) is both swept (--vary) and passed on to train; give it once")
         }
         return axes
@@ -119,7 +119,7 @@ struct Ablate: ParsableCommand {
         if let variantSeeds, variantSeeds <= 0 { throw ValidationError("--variant-seeds must be at least 1, not \(variantSeeds)") }
         if variantSeeds != nil && !paper { throw ValidationError("--variant-seeds is for the paper's sweep; add --paper") }
         if paper {
-            let given = Preset.givenOptions(in: CommandLine.arguments)
+            let given = CommandLineOptions.given(in: CommandLine.arguments)
             if given.contains("hidden") { throw ValidationError("--hidden is set by --paper (its depths are 0–3 hidden layers)") }
             if !vary.isEmpty { throw ValidationError("--vary cannot be combined with --paper; sweep the paper's variants with --paper alone") }
         }
@@ -129,12 +129,12 @@ struct Ablate: ParsableCommand {
         if let throttle, throttle <= 0 { throw ValidationError("--throttle must be at least 1, not \(throttle)") }
         if slurm, jobs != nil { throw ValidationError("--jobs is for local sweeps; with --slurm use --throttle") }
         if !slurm {
-            let given = Preset.givenOptions(in: CommandLine.arguments)
+            let given = CommandLineOptions.given(in: CommandLine.arguments)
             for option in ["dry-run", "partition", "time", "mem", "account", "throttle", "cpus-per-task", "executable"] where given.contains(option) {
                 throw ValidationError("--\(option) is for Slurm sweeps; add --slurm")
             }
         }
-        for forbidden in Self.setByAblate where Preset.givenOptions(in: trainOptions).contains(forbidden) {
+        for forbidden in Self.setByAblate where CommandLineOptions.given(in: trainOptions).contains(forbidden) {
             throw ValidationError("--\(forbidden) is set by ablate for each run; it cannot be passed on to train")
         }
         // Bad train options fail here, once, not in every run.
@@ -148,7 +148,7 @@ struct Ablate: ParsableCommand {
         var plan: SweepPlan
         if paper {
             var options = trainOptions
-            let given = Preset.givenOptions(in: trainOptions)
+            let given = CommandLineOptions.given(in: trainOptions)
             if !given.contains("epochs") { options += ["--epochs", "60"] }
             if !given.contains("precision") && !given.contains("mode") { options += ["--precision", "float32"] }
             plan = SweepPlan.paper(sweepDirectory: sweepDirectory(), seeds: seedList,
@@ -167,7 +167,7 @@ struct Ablate: ParsableCommand {
                 epochs = max(epochs, spec.training.epochs)
             } catch {
                 let setting = plan.settingLabel(run.setting)
-                throw ValidationError("the options passed on to train\(setting.isEmpty ? "" : " (with \(setting))") are not valid: \(Train.message(for: error))")
+                throw ValidationError("the options passed on to train\(setting.isEmpty ? "" : " (with \(setting))") are not valid: \(error is ConfigurationError ? CommandLineOptions.describe(error) : Train.message(for: error))")
             }
         }
         plan.epochs = epochs
@@ -199,7 +199,7 @@ struct Ablate: ParsableCommand {
             throw error
         } catch {
             fflush(stdout)
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(CommandLineOptions.describe(error))\n".utf8))
             throw ExitCode.failure
         }
     }

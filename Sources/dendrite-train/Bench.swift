@@ -58,7 +58,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let dataset: ImageDataset
-        do { dataset = try TrainingRun.loadDataset(.mnist, explicit: data) } catch { throw CleanExit.message("Error: \(error)") }
+        do { dataset = try TrainingRun.loadDataset(.mnist, explicit: data) } catch { throw CleanExit.message("Error: \(CommandLineOptions.describe(error))") }
         var lines = [
             "| network | mode | precision | sampler | train ms/image (1 core) | test ms/image (1 core) | test ms/image (\(ProcessInfo.processInfo.activeProcessorCount) cores) | train speed-up | test speed-up |",
             "|---|---|---|---|---:|---:|---:|---:|---:|",

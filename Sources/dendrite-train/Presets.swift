@@ -13,7 +13,7 @@ struct Presets: ParsableCommand {
         for p in Preset.all {
             let name = p.name.padding(toLength: width, withPad: " ", startingAt: 0)
             print("\(name)  \(p.summary) (paper: \(p.paperResult))")
-            if verbose { print(String(repeating: " ", count: width + 2) + p.options) }
+            if verbose { print(String(repeating: " ", count: width + 2) + p.trainOptions) }
         }
     }
 }

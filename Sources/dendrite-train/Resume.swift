@@ -55,7 +55,7 @@ struct Resume: ParsableCommand {
             print("results: \(runDirectory)")
         } catch {
             if let error = error as? TrainingError, let exit = Interrupts.report(error, runDirectory: runDirectory) { throw exit }
-            let message = error is CocoaError ? error.localizedDescription : String(describing: error)
+            let message = CommandLineOptions.describe(error)
             fflush(stdout)
             FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
             throw ExitCode.failure

@@ -92,7 +92,7 @@ struct Test: ParsableCommand {
             print("per-image results: \(url.path)")
             try warnIfOtherPixelOrderFits(test, error: SavedNetworkTest.errorPercent(results), data: data)
         } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(CommandLineOptions.describe(error))\n".utf8))
             throw ExitCode.failure
         }
     }

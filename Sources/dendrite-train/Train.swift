@@ -158,7 +158,7 @@ struct Train: ParsableCommand {
     /// over a --config file (those given override them).
     func spec(trainingImages: Int, testImages testCount: Int, inputSize: Int = 784,
               arguments: [String] = CommandLine.arguments) throws -> TrainingRunSpec {
-        let givenOptions = Preset.givenOptions(in: arguments)
+        let givenOptions = CommandLineOptions.given(in: arguments)
         var spec: TrainingRunSpec
         if let config {
             var defaults = try Train.parse([]).spec(trainingImages: trainingImages, testImages: testCount, arguments: [])
@@ -210,7 +210,7 @@ struct Train: ParsableCommand {
         if set("init-weights") { spec.initialWeightsDirectory = initWeights }
         if set("init-prefix") { spec.initialWeightsPrefix = initPrefix }
         if set("pixel-order") { spec.pixelOrder = pixelOrder }
-        if let preset { try Preset.named(preset).apply(to: &spec, given: givenOptions) }
+        if let preset { try Preset.named(preset).apply(to: &spec, keeping: CommandLineOptions.settings(givenIn: arguments)) }
         if precision == nil && (config == nil || preset != nil || givenOptions.contains("mode")) {
             spec.precision = spec.mode == .spiking ? .float32 : .float64
         }
@@ -249,7 +249,7 @@ struct Train: ParsableCommand {
         var runDirectory = output ?? "the run directory"
         do {
             var kind = self.dataset
-            if let config, !Preset.givenOptions(in: CommandLine.arguments).contains("dataset"),
+            if let config, !CommandLineOptions.given(in: CommandLine.arguments).contains("dataset"),
                let configured = try ConfigFile.datasetKind(in: URL(fileURLWithPath: config)) {
                 kind = configured
             }
@@ -289,7 +289,7 @@ struct Train: ParsableCommand {
         } catch {
             if let error = error as? TrainingError, let exit = Interrupts.report(error, runDirectory: runDirectory) { throw exit }
             // A run-time failure: one line naming the option or file, no usage text.
-            let message = error is CocoaError ? error.localizedDescription : String(describing: error)
+            let message = CommandLineOptions.describe(error)
             fflush(stdout)
             FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
             throw ExitCode.failure

@@ -400,9 +400,9 @@ struct UntrustedRunFileTests {
         }
         try expectRefused(run, file: file, "layer 0 has -5 neurons", network { $0["hiddenSizes"] = [-5] })
         try expectRefused(run, file: file, "layer 0 has 100000000 neurons", network { $0["hiddenSizes"] = [100_000_000] })
-        try expectRefused(run, file: file, "--images-per-epoch must lie in 1…60000", training { $0["imagesPerEpoch"] = 1_000_000_000 })
-        try expectRefused(run, file: file, "--test-images must lie in 1…10000", training { $0["fullTestImages"] = 0 })
-        try expectRefused(run, file: file, "--learning-rates has 1 values", training { $0["learningRates"] = [0.1] })
+        try expectRefused(run, file: file, "imagesPerEpoch must lie in 1…60000", training { $0["imagesPerEpoch"] = 1_000_000_000 })
+        try expectRefused(run, file: file, "fullTestImages must lie in 1…10000", training { $0["fullTestImages"] = 0 })
+        try expectRefused(run, file: file, "learningRates has 1 values", training { $0["learningRates"] = [0.1] })
         try expectRefused(run, file: file, "rate mode runs in float64 only") { $0["precision"] = "float32" }
         // --epochs fewer than those done: refused, config.json untouched.
         try expectRefused(run, file: file, "--epochs 0", epochs: 0) { _ in }
@@ -414,8 +414,8 @@ struct UntrustedRunFileTests {
         func spiking(_ edit: @escaping (inout [String: Any]) -> Void) -> (inout [String: Any]) -> Void {
             { json in var s = json["spiking"] as! [String: Any]; edit(&s); json["spiking"] = s }
         }
-        try expectRefused(run, file: "config.json", "--phase-length must lie in 1…100000", spiking { $0["minimumPhaseLength"] = 0 })
-        try expectRefused(run, file: "config.json", "--test-length must lie in 1…100000", spiking { $0["testLength"] = 0 })
+        try expectRefused(run, file: "config.json", "phaseLength must lie in 1…100000", spiking { $0["minimumPhaseLength"] = 0 })
+        try expectRefused(run, file: "config.json", "testLength must lie in 1…100000", spiking { $0["testLength"] = 0 })
     }
 
     @Test("test refuses weights that form no valid network; collect skips a run that claims no epoch")
@@ -475,12 +475,12 @@ struct UntrustedRunFileTests {
         network = NetworkConfiguration(hiddenSizes: [500])
         network.neuron.apicalConductance = .infinity
         do { try network.validate(); Issue.record("g_A = inf accepted") } catch let error as ConfigurationError {
-            #expect(error.description.contains("--apical-conductance must be finite"))
+            #expect(error.description.contains("apicalConductance must be finite") && error.settings == [.apicalConductance])
         }
         network = NetworkConfiguration(hiddenSizes: [500])
         network.variants.sparseZeroedFraction = 1.5
         do { try network.validate(); Issue.record("sparse 1.5 accepted") } catch let error as ConfigurationError {
-            #expect(error.description.contains("--sparse-feedback must lie in [0, 1)"))
+            #expect(error.description.contains("sparseFeedbackFraction must lie in [0, 1)") && error.settings == [.sparseFeedbackFraction])
         }
     }
 }

@@ -186,7 +186,6 @@ struct ReferenceParityTests {
         fast.spikeObserver = recorder
         var weights = initial
         var rule = LearningRule<Scalar>(configuration: configuration, learningRates: rates)
-        rule.bottomWeightsKeptByDynamics = SpikingDynamics<Scalar>.keepsBottomWeights
         var averages = PhaseAverages<Scalar>(configuration: configuration)
         var reference = ReferenceSpikingNetwork(configuration: configuration, weights: initial, learningRates: rates)
         var deviations = Deviations()
@@ -217,8 +216,7 @@ struct ReferenceParityTests {
             deviations.note("α^f", averages.plateauForward, expected.plateauForward)
             deviations.note("α^t", averages.plateauTarget, expected.plateauTarget)
 
-            let loss = rule.update(&weights, from: averages, generator: &generator)
-            fast.weightsDidLearn(weights, rule: rule, averages: averages)
+            let loss = fast.learn(&rule, weights: &weights, averages: averages, generator: &generator)
             let update = reference.learn(from: expected)
             deviations.note("E", rule.errors, update.errors)
             deviations.note("E_bp", rule.backpropErrors, update.backpropErrors)
@@ -226,7 +224,7 @@ struct ReferenceParityTests {
             if configuration.hiddenLayerCount > 0 && rule.errors[0].contains(where: { $0 != 0 }) { hiddenErrorSeen = true }
         }
         #expect(hiddenErrorSeen, "the hidden layers learned something")
-        if rule.leavesBottomWeights { fast.copyBottomWeights(into: &weights) }
+        fast.synchronize(&weights)
         #expect(weights.forward != initial.forward)
         deviations.note("W", weights.forward, reference.weights.forward)
         deviations.note("b", weights.bias, reference.weights.bias)
@@ -309,17 +307,15 @@ struct ReferenceParityTests {
             var fast = SpikingDynamics<Float>(configuration: configuration, options: options)
             if observed { fast.spikeObserver = recorder }
             var rule = LearningRule<Float>(configuration: configuration, learningRates: [0.23, 0.23, 0.12])
-            rule.bottomWeightsKeptByDynamics = true
             var averages = PhaseAverages<Float>(configuration: configuration)
             var input = [Float](repeating: 0, count: 784)
             for n in 0..<10 {
                 inputRates(MNISTData.dataset.train.image(n), maximumRate: 0.2, into: &input)
                 fast.presentTrainingExample(input: input, label: Int(MNISTData.dataset.train.labels[n]), weights: weights,
                                             averages: &averages, generator: &generator)
-                rule.update(&weights, from: averages, generator: &generator)
-                fast.weightsDidLearn(weights, rule: rule, averages: averages)
+                _ = fast.learn(&rule, weights: &weights, averages: averages, generator: &generator)
             }
-            fast.copyBottomWeights(into: &weights)
+            fast.synchronize(&weights)
             return (averages, weights, recorder.events.count)
         }
         let (plainAverages, plainWeights, nothing) = train(observed: false)

@@ -245,30 +245,30 @@ struct RunDirectoryTests {
         switch problem {
         case "epochs 0":
             spec.training.epochs = 0
-            expectedWords = ["--epochs"]
+            expectedWords = ["epochs"]
         case "learning-rate count":
             spec.training.learningRates = [0.1]
-            expectedWords = ["--learning-rates"]
+            expectedWords = ["learningRates"]
         case "hidden size 0":
             spec.network.hiddenSizes = [0]
-            expectedWords = ["--hidden"]
+            expectedWords = ["hiddenSizes"]
         case "hidden size negative":
             spec.network.hiddenSizes = [500, -3]
             spec.training.learningRates = [0.23, 0.23, 0.12]
-            expectedWords = ["--hidden", "-3"]
+            expectedWords = ["hiddenSizes", "-3"]
         case "too many images":
             spec.training.imagesPerEpoch = MNISTData.dataset.train.count + 1
-            expectedWords = ["--images-per-epoch"]
+            expectedWords = ["imagesPerEpoch"]
         case "layerwise without hidden layer":
             spec.network = NetworkConfiguration(hiddenSizes: [], feedbackWiring: .layerwise)
             spec.training.learningRates = [0.19]
             expectedWords = ["layerwise"]
         case "sparse fraction 1":
             spec.network.variants.sparseZeroedFraction = 1.0
-            expectedWords = ["--sparse"]
+            expectedWords = ["sparseFeedbackFraction"]
         case "learned-feedback rate count":
             spec.network.variants.feedbackLearningRates = [0.1, 0.1]
-            expectedWords = ["--feedback-learning-rates"]
+            expectedWords = ["feedbackLearningRates"]
         case "learned and symmetric":
             spec.network.variants.feedbackLearningRates = [0.1]
             spec.network.variants.symmetric = true

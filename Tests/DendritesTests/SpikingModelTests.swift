@@ -533,8 +533,8 @@ struct SpikingNetworkTests {
     }
 
     @Test("in-place learning updates keep the cached synaptic input equal to the dense computation",
-          arguments: [FeedbackWiring.broadcast, .layerwise], [false, true])
-    func inPlaceUpdates(wiring: FeedbackWiring, keptByDynamics: Bool) {
+          arguments: [FeedbackWiring.broadcast, .layerwise])
+    func inPlaceUpdates(wiring: FeedbackWiring) {
         var configuration = NetworkConfiguration(hiddenSizes: [40, 20], feedbackWiring: wiring)
         configuration.variants.feedbackLearningRates = wiring == .layerwise ? [0.05, 0.05] : nil
         var generator = Xoshiro256(seed: 21)
@@ -543,9 +543,8 @@ struct SpikingNetworkTests {
         dynamics.reloadInterval = 7   // so that the periodic reload (and, for a kept W_0, its rebuild) happens here
         dynamics.weightsDidChange(weights)
         var rule = LearningRule<Double>(configuration: configuration, learningRates: [0.23, 0.23, 0.12])
-        // Kept by the dynamics (spiking training): the learner's W_0 stays behind, and the dynamics'
-        // own must equal W_0 updated image by image.
-        rule.bottomWeightsKeptByDynamics = keptByDynamics
+        // W_0 is kept by the dynamics while it trains: the learner's stays behind, and the
+        // dynamics' own must equal W_0 updated image by image.
         var averages = PhaseAverages<Double>(configuration: configuration)
         var input = [Double](repeating: 0, count: 784)
         let initial = weights
@@ -554,24 +553,23 @@ struct SpikingNetworkTests {
             inputRates(MNISTData.dataset.train.image(n), maximumRate: 0.2, into: &input)
             dynamics.presentTrainingExample(input: input, label: Int(MNISTData.dataset.train.labels[n]), weights: weights,
                                             averages: &averages, generator: &generator)
-            rule.update(&weights, from: averages, generator: &generator)
-            dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
+            var full = weights, fullRule = rule, fullGenerator = generator
+            fullRule.update(&full, from: averages, generator: &fullGenerator)
+            _ = dynamics.learn(&rule, weights: &weights, averages: averages, generator: &generator)
+            // Everything but W_0 is the learner's, updated as the rule alone updates it.
+            #expect(Array(weights.forward[1...]) == Array(full.forward[1...]) && weights.bias == full.bias, "image \(n)")
             reference.addOuterProduct(rule.errors[0], averages.presynapticForward[0], scaledBy: rule.stepSizes[0])
-            #expect(rule.pendingBottomUpdates == (keptByDynamics ? n + 1 : 0))
             var current = weights
-            if keptByDynamics { dynamics.copyBottomWeights(into: &current) }
-            let scale = reference.values.map(abs).max()!
-            #expect(zip(current.forward[0].values, reference.values).map { abs($0 - $1) }.max()! < 1e-12 * scale, "image \(n)")
+            current.forward[0] = reference
             #expect(dynamics.cachedInputDeviation(from: current) < 1e-12, "image \(n)")
         }
-        if keptByDynamics {
-            // The learner's W_0 has not moved until it is copied from the dynamics.
-            #expect(weights.forward[0] == initial.forward[0])
-            #expect(dynamics.cachedInputDeviation(from: weights) > 1e-6)
-            dynamics.copyBottomWeights(into: &weights)
-            rule.bottomWeightsDidSynchronize()
-            #expect(rule.pendingBottomUpdates == 0 && dynamics.cachedInputDeviation(from: weights) < 1e-12)
-        }
+        // The learner's W_0 has not moved until it is synchronized with the dynamics'.
+        #expect(weights.forward[0] == initial.forward[0])
+        #expect(dynamics.cachedInputDeviation(from: weights) > 1e-6)
+        dynamics.synchronize(&weights)
+        let scale = reference.values.map(abs).max()!
+        #expect(zip(weights.forward[0].values, reference.values).map { abs($0 - $1) }.max()! < 1e-12 * scale)
+        #expect(dynamics.cachedInputDeviation(from: weights) < 1e-12)
         #expect(weights != initial)
         // A stale cache is caught: the check compares against the weights it is given.
         #expect(dynamics.cachedInputDeviation(from: initial) > 1e-6)
@@ -599,16 +597,19 @@ struct SpikingNetworkTests {
         #expect(a != Self.weights(seed: 8))
     }
 
-    /// Records, after each learning step, how many updates of W_0 were still pending.
-    final class PendingRecorder: TrainingObserver {
-        var pending: [Int] = []
+    /// Records, after each learning step, whether W_0 changed since the last step.
+    final class BottomWeightsRecorder: TrainingObserver {
+        var changed: [Bool] = []
+        var last: [Double] = []
         func didLearn<Scalar>(epoch: Int, image: Int, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>,
                               weights: NetworkWeights<Scalar>) throws {
-            pending.append(rule.pendingBottomUpdates)
+            let values = weights.forward[0].values.map { Double($0) }
+            changed.append(values != last)
+            last = values
         }
     }
 
-    @Test("the trainer copies W_0 from the dynamics before each sanity check and quick test, and at the epoch's end",
+    @Test("the trainer synchronizes the weights with the dynamics before each sanity check and quick test, and at the epoch's end",
           arguments: [0, 30])
     func pendingUpdatesSchedule(quickTestInterval: Int) throws {
         var options = TrainingOptions(learningRates: [0.21, 0.21])
@@ -622,15 +623,14 @@ struct SpikingNetworkTests {
                               dynamics: SpikingDynamics<Double>(configuration: Self.configuration),
                               evaluator: SpikingEvaluator<Double>(configuration: Self.configuration),
                               generator: Xoshiro256(seed: 4))
-        #expect(trainer.rule.leavesBottomWeights)
-        let recorder = PendingRecorder()
+        let recorder = BottomWeightsRecorder()
         try trainer.run(dataset: MNISTData.dataset, observers: [recorder])
-        // Pending = images since the last full sanity check or quick test.
+        // W_0 (kept by the dynamics) reaches the learner's weights at every full sanity check and
+        // quick test only (the first image: the observer's first look).
         let expected = (1...(sanity + 30)).map { n in
-            (0...n).last { $0 % sanity == 0 || (quickTestInterval > 0 && $0 % quickTestInterval == 0) }.map { n - $0 }!
+            n == 1 || n % sanity == 0 || (quickTestInterval > 0 && n % quickTestInterval == 0)
         }
-        #expect(recorder.pending == expected)
-        #expect(trainer.rule.pendingBottomUpdates == 0)
+        #expect(recorder.changed == expected)
         // The weights the epoch ended with are the ones the dynamics used: all updates applied.
         #expect(trainer.dynamics.cachedInputDeviation(from: trainer.weights) < 1e-12)
     }

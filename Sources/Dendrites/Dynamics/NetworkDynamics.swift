@@ -16,29 +16,38 @@ public protocol NetworkDynamics {
     /// Called whenever the weights were replaced (and before the first image).
     mutating func weightsDidChange(_ weights: NetworkWeights<Scalar>)
 
-    /// Called after each learning step; `rule` holds the update it just applied (errors and
-    /// step sizes), so a dynamics may update copies of its own in place.
-    mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>)
+    /// The learning step after a training image: `rule`'s update (MODEL.md §3) from `averages`,
+    /// applied to `weights` and to whatever the dynamics holds of them. Returns the output loss.
+    /// A dynamics may keep part of the weights itself while it trains, so `weights` is complete
+    /// only after `synchronize`.
+    mutating func learn(_ rule: inout LearningRule<Scalar>, weights: inout NetworkWeights<Scalar>,
+                        averages: PhaseAverages<Scalar>, generator: inout Xoshiro256) -> Scalar
 
-    /// Whether the dynamics keeps W_0 itself and applies its learning steps in `weightsDidLearn`,
-    /// so that the learner may leave `weights.forward[0]` behind
-    /// (`LearningRule.bottomWeightsKeptByDynamics`) until `copyBottomWeights` brings it up to date.
-    static var keepsBottomWeights: Bool { get }
-
-    /// Writes the dynamics' own W_0, with every learning step applied, into `weights.forward[0]`
-    /// (only for dynamics that keep it).
-    func copyBottomWeights(into weights: inout NetworkWeights<Scalar>)
+    /// Brings `weights` up to date with every learning step so far, for whoever reads them (a
+    /// test, a check, a checkpoint). Cheap when they already are.
+    mutating func synchronize(_ weights: inout NetworkWeights<Scalar>)
 }
 
 extension NetworkDynamics {
-    public static var keepsBottomWeights: Bool { false }
-
-    public func copyBottomWeights(into weights: inout NetworkWeights<Scalar>) {
-        preconditionFailure("\(Self.self) does not keep W_0")
+    public mutating func learn(_ rule: inout LearningRule<Scalar>, weights: inout NetworkWeights<Scalar>,
+                               averages: PhaseAverages<Scalar>, generator: inout Xoshiro256) -> Scalar {
+        let loss = rule.update(&weights, from: averages, generator: &generator)
+        weightsDidChange(weights)
+        return loss
     }
 
-    public mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>) {
-        weightsDidChange(weights)
+    public mutating func synchronize(_ weights: inout NetworkWeights<Scalar>) {}
+
+    /// One training image, as the trainer and the benchmark run it: its input rates (into the
+    /// buffer `input`), the forward and target phases (`averages`), then the learning step.
+    /// Returns the output loss.
+    mutating func train(
+        on pixels: ArraySlice<UInt8>, label: Int, weights: inout NetworkWeights<Scalar>, rule: inout LearningRule<Scalar>,
+        averages: inout PhaseAverages<Scalar>, input: inout [Scalar], generator: inout Xoshiro256
+    ) -> Scalar {
+        inputRates(pixels, maximumRate: Scalar(rule.configuration.neuron.maximumRate), into: &input)
+        presentTrainingExample(input: input, label: label, weights: weights, averages: &averages, generator: &generator)
+        return learn(&rule, weights: &weights, averages: averages, generator: &generator)
     }
 }
 

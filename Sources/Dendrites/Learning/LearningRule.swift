@@ -35,26 +35,6 @@ public struct LearningRule<Scalar: DendriteScalar> {
     private let soma: SomaticDynamics<Scalar>
     private let hiddenScale: Scalar, outputScale: Scalar
 
-    /// Whether the dynamics keeps W_0 (the bottom hidden layer's forward weights, the largest
-    /// matrix) and applies its updates itself (`NetworkDynamics.keepsBottomWeights`: spiking mode
-    /// updates its transposed copy in place after every image). The rule then computes W_0's
-    /// error as always but leaves `weights.forward[0]` alone, counting the updates it left out in
-    /// `pendingBottomUpdates`. Nothing in the rule reads W_0 (it reads W_{l+1}); whoever reads
-    /// `weights.forward[0]` first copies it from the dynamics and calls
-    /// `bottomWeightsDidSynchronize` (the trainer does, before every sanity check, quick test and
-    /// epoch end). Only with hidden layers: without them W_0 is the output layer's, which
-    /// measurements read every image. Biases are always updated here.
-    public var bottomWeightsKeptByDynamics = false {
-        didSet { precondition(pendingBottomUpdates == 0) }
-    }
-    /// Whether this rule leaves W_0's updates to the dynamics (see `bottomWeightsKeptByDynamics`).
-    public var leavesBottomWeights: Bool { bottomWeightsKeptByDynamics && configuration.hiddenLayerCount > 0 }
-    /// Updates of W_0 that `weights.forward[0]` lacks (see `bottomWeightsKeptByDynamics`).
-    public private(set) var pendingBottomUpdates = 0
-
-    /// `weights.forward[0]` was copied from the dynamics: it has every update.
-    public mutating func bottomWeightsDidSynchronize() { pendingBottomUpdates = 0 }
-
     public init(configuration: NetworkConfiguration, learningRates: [Double]) {
         precondition(learningRates.count == configuration.layerCount)
         self.configuration = configuration
@@ -84,11 +64,22 @@ public struct LearningRule<Scalar: DendriteScalar> {
 
     /// Computes every layer's error and applies the updates. Returns the output loss.
     @discardableResult
-    @_specialize(where Scalar == Double)
-    @_specialize(where Scalar == Float)
     public mutating func update(
         _ weights: inout NetworkWeights<Scalar>, from averages: PhaseAverages<Scalar>,
         generator: inout Xoshiro256
+    ) -> Scalar {
+        update(&weights, from: averages, generator: &generator, updatingBottomForward: true)
+    }
+
+    /// `update`, but with `updatingBottomForward: false` W_0's step (its error, the step size and
+    /// s̄^f_0 are computed as always) is left to the caller, which applies it to a copy of its
+    /// own (`SpikingDynamics.learn`); nothing here reads W_0.
+    @discardableResult
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    mutating func update(
+        _ weights: inout NetworkWeights<Scalar>, from averages: PhaseAverages<Scalar>,
+        generator: inout Xoshiro256, updatingBottomForward: Bool
     ) -> Scalar {
         let loss = outputLoss(averages)
         let output = configuration.layerCount - 1
@@ -102,7 +93,8 @@ public struct LearningRule<Scalar: DendriteScalar> {
             errors[output][i] = e
             backpropErrors[output][i] = e
         }
-        applyForwardUpdate(&weights, layer: output, scale: outputScale, averages: averages)
+        applyForwardUpdate(&weights, layer: output, scale: outputScale, averages: averages,
+                           matrix: output != 0 || updatingBottomForward)
 
         // Hidden layers, top-down.
         for l in stride(from: output - 1, through: 0, by: -1) {
@@ -128,7 +120,8 @@ public struct LearningRule<Scalar: DendriteScalar> {
                     }
                 }
             }
-            applyForwardUpdate(&weights, layer: l, scale: hiddenScale, averages: averages)
+            applyForwardUpdate(&weights, layer: l, scale: hiddenScale, averages: averages,
+                               matrix: l != 0 || updatingBottomForward)
         }
 
         if variants.symmetric {
@@ -146,12 +139,10 @@ public struct LearningRule<Scalar: DendriteScalar> {
 
     /// W ← W − η P E s̄^fᵀ,  b ← b − η P E
     private mutating func applyForwardUpdate(
-        _ weights: inout NetworkWeights<Scalar>, layer m: Int, scale: Scalar, averages: PhaseAverages<Scalar>
+        _ weights: inout NetworkWeights<Scalar>, layer m: Int, scale: Scalar, averages: PhaseAverages<Scalar>, matrix: Bool
     ) {
         let step = -Scalar(learningRates[m]) * scale
-        if m == 0 && leavesBottomWeights {
-            pendingBottomUpdates += 1
-        } else {
+        if matrix {
             weights.forward[m].addOuterProduct(errors[m], averages.presynapticForward[m], scaledBy: step)
         }
         errors[m].withUnsafeBufferPointer { e in

@@ -14,11 +14,11 @@ public struct MeasurementOptions: Codable, Equatable, Sendable {
     public init() {}
 
     public func validate() throws {
-        if updateAngleInterval <= 0 { throw ConfigurationError("--record-interval must be positive, not \(updateAngleInterval)") }
-        if interval <= 0 { throw ConfigurationError("--measure-interval must be positive, not \(interval)") }
-        if readoutImages < 0 { throw ConfigurationError("--readout-images must be 0 or more, not \(readoutImages)") }
-        if readoutImages == 1 { throw ConfigurationError("--readout-images must be 0 (off) or at least 2") }
-        if readoutImages > 60_000 { throw ConfigurationError("--readout-images must be at most 60000, not \(readoutImages)") }
+        if updateAngleInterval <= 0 { throw ConfigurationError("\(setting: .updateAngleInterval) must be positive, not \(updateAngleInterval)") }
+        if interval <= 0 { throw ConfigurationError("\(setting: .measurementInterval) must be positive, not \(interval)") }
+        if readoutImages < 0 { throw ConfigurationError("\(setting: .readoutImages) must be 0 or more, not \(readoutImages)") }
+        if readoutImages == 1 { throw ConfigurationError("\(setting: .readoutImages) must be 0 (off) or at least 2") }
+        if readoutImages > 60_000 { throw ConfigurationError("\(setting: .readoutImages) must be at most 60000, not \(readoutImages)") }
         if !(readoutRidgePerSample.isFinite && readoutRidgePerSample > 0) {
             throw ConfigurationError("the read-outs' ridge penalty must be finite and positive, not \(readoutRidgePerSample)")
         }

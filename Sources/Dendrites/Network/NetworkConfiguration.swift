@@ -67,52 +67,57 @@ public struct NetworkConfiguration: Codable, Equatable, Sendable {
     public static let maximumHiddenLayers = 20
 
     public func validate() throws {
-        func fail(_ message: String) -> ConfigurationError { ConfigurationError(message) }
+        func fail(_ message: SettingMessage) -> ConfigurationError { ConfigurationError(message) }
         if inputSize <= 0 { throw fail("the input size must be positive, not \(inputSize)") }
         if inputSize > Self.maximumLayerSize { throw fail("the input size must be at most \(Self.maximumLayerSize), not \(inputSize)") }
         if hiddenSizes.count > Self.maximumHiddenLayers {
-            throw fail("--hidden: at most \(Self.maximumHiddenLayers) hidden layers, not \(hiddenSizes.count)")
+            throw fail("\(setting: .hiddenSizes): at most \(Self.maximumHiddenLayers) hidden layers, not \(hiddenSizes.count)")
         }
         for (i, n) in hiddenSizes.enumerated() where !(1...Self.maximumLayerSize).contains(n) {
-            throw fail("--hidden: layer \(i) has \(n) neurons; sizes must lie in 1…\(Self.maximumLayerSize)")
+            throw fail("\(setting: .hiddenSizes): layer \(i) has \(n) neurons; sizes must lie in 1…\(Self.maximumLayerSize)")
         }
         if !(2...Self.maximumLayerSize).contains(classCount) { throw fail("the number of classes must lie in 2…\(Self.maximumLayerSize), not \(classCount)") }
         if !(1...Self.maximumLayerSize / classCount).contains(neuronsPerClass) {
-            throw fail("--neurons-per-class must lie in 1…\(Self.maximumLayerSize / classCount) (at most \(Self.maximumLayerSize) output neurons), not \(neuronsPerClass)")
+            throw fail("\(setting: .neuronsPerClass) must lie in 1…\(Self.maximumLayerSize / classCount) (at most \(Self.maximumLayerSize) output neurons), not \(neuronsPerClass)")
         }
         if feedbackWiring == .layerwise && hiddenSizes.isEmpty {
-            throw fail("--feedback layerwise needs at least one hidden layer")
+            throw fail("\(setting: .feedbackWiring) layerwise needs at least one hidden layer")
         }
         if let f = variants.sparseZeroedFraction, !(f >= 0 && f < 1) {
-            throw fail("--sparse-feedback must lie in [0, 1), not \(f)")
+            throw fail("\(setting: .sparseFeedbackFraction) must lie in [0, 1), not \(f)")
         }
         if !(variants.sparseScale.isFinite && variants.sparseScale > 0) {
-            throw fail("--sparse-scale must be finite and positive, not \(variants.sparseScale)")
+            throw fail("\(setting: .sparseFeedbackScale) must be finite and positive, not \(variants.sparseScale)")
         }
         if let rates = variants.feedbackLearningRates {
             if let bad = rates.first(where: { !($0.isFinite && $0 >= 0) }) {
-                throw fail("--feedback-learning-rates must be finite and ≥ 0, not \(bad)")
+                throw fail("\(setting: .feedbackLearningRates) must be finite and ≥ 0, not \(bad)")
             }
-            if variants.symmetric { throw fail("learned feedback cannot be combined with symmetric feedback") }
+            if variants.symmetric { throw fail("learned feedback (\(setting: .feedbackLearningRates)) cannot be combined with symmetric feedback (\(setting: .symmetricFeedback))") }
             if rates.count != hiddenSizes.count {
-                throw fail("--feedback-learning-rates has \(rates.count) values for \(hiddenSizes.count) hidden layers")
+                throw fail("\(setting: .feedbackLearningRates) has \(rates.count) values for \(hiddenSizes.count) hidden layers")
             }
         }
         if let sd = variants.symmetricNoiseSD {
-            if !variants.symmetric { throw fail("--symmetric-noise needs --symmetric-feedback") }
-            if !(sd.isFinite && sd >= 0) { throw fail("--symmetric-noise must be finite and ≥ 0, not \(sd)") }
+            if !variants.symmetric { throw fail("\(setting: .symmetricNoise) needs \(setting: .symmetricFeedback)") }
+            if !(sd.isFinite && sd >= 0) { throw fail("\(setting: .symmetricNoise) must be finite and ≥ 0, not \(sd)") }
         }
         let g = neuron
         if !(g.apicalConductance.isFinite && g.apicalConductance >= 0) {
-            throw fail("--apical-conductance must be finite and ≥ 0, not \(g.apicalConductance)")
+            throw fail("\(setting: .apicalConductance) must be finite and ≥ 0, not \(g.apicalConductance)")
         }
         if !(g.maximumRate > 0) { throw fail("the maximum rate must be positive") }
     }
 }
 
-/// A configuration or option that cannot work, found before any work starts.
+/// A configuration that cannot work, found before any work starts. The message names the
+/// settings at fault (`Setting`); `description` writes them as the settings' names, and a
+/// command-line tool writes them as its options with `description(naming:)`.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    public let message: SettingMessage
+    public init(_ message: SettingMessage) { self.message = message }
+    /// The settings the message names (the first is the one at fault).
+    public var settings: [Setting] { message.settings }
+    public var description: String { message.description }
+    public func description(naming name: (Setting) -> String) -> String { message.rendered(naming: name) }
 }

@@ -84,25 +84,25 @@ public enum ConfigFile {
         do {
             data = try InputFile.read(path, maximumBytes: maximumBytes, what: "a configuration file")
         } catch let error as DataError {
-            throw ConfigurationError("--config \(error.file): \(error.problem)")
+            throw ConfigurationError("\(setting: .configFile) \(error.file): \(error.problem)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError("--config \(path) is not UTF-8 text")
+            throw ConfigurationError("\(setting: .configFile) \(path) is not UTF-8 text")
         }
         let isYAML = ["yaml", "yml"].contains(file.pathExtension.lowercased())
         let parsed: Any?
         if isYAML {
             do { parsed = try Yams.load(yaml: text) } catch {
-                throw ConfigurationError("--config \(path) is not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+                throw ConfigurationError("\(setting: .configFile) \(path) is not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
             }
         } else {
             do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
-                throw ConfigurationError("--config \(path) is not valid JSON (for YAML, name it .yaml or .yml)")
+                throw ConfigurationError("\(setting: .configFile) \(path) is not valid JSON (for YAML, name it .yaml or .yml)")
             }
         }
         // JSONSerialization's values are JSON's already; YAML's are converted.
         guard let object = (isYAML ? parsed.flatMap(jsonCompatible) : parsed) as? [String: Any] else {
-            throw ConfigurationError("--config \(path) must hold one object of fields (as config.json does)")
+            throw ConfigurationError("\(setting: .configFile) \(path) must hold one object of fields (as config.json does)")
         }
         return object
     }

@@ -23,34 +23,33 @@ public enum Benchmark {
         let blasThreads = BLASThreads.count
         defer { BLASThreads.set(blasThreads) }
         BLASThreads.set(mode == .spiking ? 1 : blasThreads)
-        switch (mode, precision) {
-        case (.rate, _):
-            return run(Double.self, hidden: hidden, mode: mode, dataset: dataset, trainImages: trainImages, testImages: testImages, warmUp: warmUp,
-                       dynamics: { RateDynamics<Double>(configuration: $0) },
-                       evaluator: { c, _ in RateEvaluator<Double>(configuration: c) })
-        case (.spiking, .float64):
-            return run(Double.self, hidden: hidden, mode: mode, dataset: dataset, trainImages: trainImages, testImages: testImages, warmUp: warmUp,
-                       dynamics: { SpikingDynamics<Double>(configuration: $0, options: spiking) },
-                       evaluator: { SpikingEvaluator<Double>(configuration: $0, options: spiking, threads: $1) })
-        case (.spiking, .float32):
-            return run(Float.self, hidden: hidden, mode: mode, dataset: dataset, trainImages: trainImages, testImages: testImages, warmUp: warmUp,
-                       dynamics: { SpikingDynamics<Float>(configuration: $0, options: spiking) },
-                       evaluator: { SpikingEvaluator<Float>(configuration: $0, options: spiking, threads: $1) })
+        struct Measure: SimulationTask {
+            let hidden: [Int], mode: SimulationMode, configuration: NetworkConfiguration, dataset: ImageDataset
+            let trainImages: Int, testImages: Int, warmUp: Int
+            func run<D: NetworkDynamics, E: NetworkEvaluator>(_ simulation: Simulation<D, E>) -> BenchmarkResult {
+                Benchmark.run(hidden: hidden, mode: mode, configuration: configuration, dataset: dataset, trainImages: trainImages,
+                              testImages: testImages, warmUp: warmUp, dynamics: simulation.makeDynamics(),
+                              evaluator: simulation.makeEvaluator)
+            }
         }
+        let configuration = NetworkConfiguration(hiddenSizes: hidden, inputSize: dataset.train.pixelsPerImage)
+        let task = Measure(hidden: hidden, mode: mode, configuration: configuration, dataset: dataset,
+                           trainImages: trainImages, testImages: testImages, warmUp: warmUp)
+        // (Nothing in a benchmark throws.)
+        return try! Simulations.run(task, mode: mode, precision: precision, network: configuration, spiking: spiking)
     }
 
-    private static func run<Scalar: DendriteScalar, D: NetworkDynamics, E: NetworkEvaluator>(
-        _: Scalar.Type, hidden: [Int], mode: SimulationMode, dataset: ImageDataset, trainImages: Int, testImages: Int,
-        warmUp: Int, dynamics makeDynamics: (NetworkConfiguration) -> D, evaluator makeEvaluator: (NetworkConfiguration, Int) -> E
-    ) -> BenchmarkResult where D.Scalar == Scalar, E.Scalar == Scalar {
-        let configuration = NetworkConfiguration(hiddenSizes: hidden, inputSize: dataset.train.pixelsPerImage)
+    fileprivate static func run<D: NetworkDynamics, E: NetworkEvaluator>(
+        hidden: [Int], mode: SimulationMode, configuration: NetworkConfiguration, dataset: ImageDataset, trainImages: Int,
+        testImages: Int, warmUp: Int, dynamics: D, evaluator makeEvaluator: (Int?) -> E
+    ) -> BenchmarkResult where D.Scalar == E.Scalar {
+        typealias Scalar = D.Scalar
         var generator = Xoshiro256(seed: 1)
         let drawn: NetworkWeights<Double> = WeightInitialization().makeWeights(for: configuration, using: &generator)
         var weights: NetworkWeights<Scalar> = drawn.converted()
-        var dynamics = makeDynamics(configuration)
+        var dynamics = dynamics
         var rule = LearningRule<Scalar>(configuration: configuration,
                                         learningRates: TrainingOptions.defaultLearningRates(hiddenLayers: hidden.count))
-        rule.bottomWeightsKeptByDynamics = D.keepsBottomWeights   // as `Trainer` does
         var averages = PhaseAverages<Scalar>(configuration: configuration)
         var input = [Scalar](repeating: 0, count: configuration.inputSize)
         dynamics.weightsDidChange(weights)
@@ -58,21 +57,15 @@ public enum Benchmark {
         for n in 0..<(warmUp + trainImages) {
             if n == warmUp { started = DispatchTime.now() }
             let index = n % dataset.train.count
-            inputRates(dataset.train.image(index), maximumRate: Scalar(configuration.neuron.maximumRate), into: &input)
-            dynamics.presentTrainingExample(input: input, label: Int(dataset.train.labels[index]), weights: weights,
-                                            averages: &averages, generator: &generator)
-            rule.update(&weights, from: averages, generator: &generator)
-            dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
+            _ = dynamics.train(on: dataset.train.image(index), label: Int(dataset.train.labels[index]), weights: &weights,
+                               rule: &rule, averages: &averages, input: &input, generator: &generator)
         }
-        if rule.pendingBottomUpdates > 0 {   // as `Trainer` does at an epoch's end
-            dynamics.copyBottomWeights(into: &weights)
-            rule.bottomWeightsDidSynchronize()
-        }
+        dynamics.synchronize(&weights)   // as `Trainer` does at an epoch's end
         let trainSeconds = seconds(since: started)
         let threads = ProcessInfo.processInfo.activeProcessorCount
         let indices = Array(0..<min(testImages, dataset.test.count))
         func timeTest(_ threads: Int) -> Double {
-            let evaluator = makeEvaluator(configuration, threads)
+            let evaluator = makeEvaluator(threads)
             let start = DispatchTime.now()
             _ = evaluator.outputPotentials(images: dataset.test, indices: indices, weights: weights, seed: 1)
             return seconds(since: start)

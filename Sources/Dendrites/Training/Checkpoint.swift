@@ -349,23 +349,20 @@ extension TrainingRun {
         let network = record.network
         BLASThreads.set(1)  // as TrainingRun.run: results depend on OpenBLAS's thread count
         let spiking = record.spiking ?? SpikingOptions()
-        switch (record.mode, record.precision) {
-        case (.rate, _):
-            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers, stop: stop,
-                              dynamics: RateDynamics<Double>(configuration: network),
-                              evaluator: RateEvaluator<Double>(configuration: network))
-        case (.spiking, .float64):
-            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers, stop: stop,
-                              dynamics: SpikingDynamics<Double>(configuration: network, options: spiking),
-                              evaluator: SpikingEvaluator<Double>(configuration: network, options: spiking))
-        case (.spiking, .float32):
-            return try resume(record, checkpoint, directory: directory, dataset: data, observers: observers, stop: stop,
-                              dynamics: SpikingDynamics<Float>(configuration: network, options: spiking),
-                              evaluator: SpikingEvaluator<Float>(configuration: network, options: spiking))
+        struct Resume: SimulationTask {
+            let record: RunRecord, checkpoint: Checkpoint, directory: URL, dataset: ImageDataset
+            let observers: [TrainingObserver], stop: StopRequest?
+            func run<D: NetworkDynamics, E: NetworkEvaluator>(_ simulation: Simulation<D, E>) throws -> [EpochSummary] {
+                try TrainingRun.resume(record, checkpoint, directory: directory, dataset: dataset, observers: observers, stop: stop,
+                                       dynamics: simulation.makeDynamics(), evaluator: simulation.makeEvaluator(nil))
+            }
         }
+        return try Simulations.run(Resume(record: record, checkpoint: checkpoint, directory: directory, dataset: data,
+                                          observers: observers, stop: stop),
+                                   mode: record.mode, precision: record.precision, network: network, spiking: spiking)
     }
 
-    private static func resume<D: NetworkDynamics, E: NetworkEvaluator>(
+    fileprivate static func resume<D: NetworkDynamics, E: NetworkEvaluator>(
         _ record: RunRecord, _ checkpoint: Checkpoint, directory: URL, dataset: ImageDataset,
         observers: [TrainingObserver], stop: StopRequest?, dynamics: D, evaluator: E
     ) throws -> [EpochSummary] where D.Scalar == E.Scalar {

@@ -71,10 +71,10 @@ extension RunRecord {
             }
             try network.validate()
             try training.validate(for: network, trainingImages: dataset.train.count, testImages: dataset.test.count)
-            if training.epochs > 1_000_000 { throw ConfigurationError("epochs must be at most 1000000, not \(training.epochs)") }
+            if training.epochs > 1_000_000 { throw ConfigurationError("\(setting: .epochs) must be at most 1000000, not \(training.epochs)") }
             try (measurements ?? MeasurementOptions()).validate()
             if mode == .spiking { try (spiking ?? SpikingOptions()).validate() }
-            if mode == .rate && precision != .float64 { throw ConfigurationError("rate mode runs in float64 only, not \(precision.rawValue)") }
+            if mode == .rate && precision != .float64 { throw ConfigurationError("rate mode runs in float64 only, not \(setting: .precision) \(precision.rawValue)") }
         } catch let error as ConfigurationError {
             throw CheckpointError("\(file) is not a valid run: \(error.description)")
         }

@@ -36,7 +36,7 @@ public struct SavedNetworkTest: Sendable {
         }
         let output = sizes.layers.last!
         guard output % neuronsPerClass == 0 else {
-            throw ConfigurationError("the output layer has \(output) neurons, not a multiple of --neurons-per-class \(neuronsPerClass)")
+            throw ConfigurationError("the output layer has \(output) neurons, not a multiple of \(setting: .neuronsPerClass) \(neuronsPerClass)")
         }
         guard output / neuronsPerClass == Self.classCount else {
             throw ConfigurationError("the weights have \(output) output neurons (\(neuronsPerClass) per class): \(output / neuronsPerClass) classes, but the images have \(Self.classCount) (\(weightsDirectory.path))")
@@ -45,7 +45,7 @@ public struct SavedNetworkTest: Sendable {
                                                  classCount: output / neuronsPerClass, neuronsPerClass: neuronsPerClass)
         configuration.neuron = neuron
         do { try configuration.validate() } catch let error as ConfigurationError {
-            throw ConfigurationError("the weights in \(weightsDirectory.path) form no network this tool runs: \(error.description)")
+            throw ConfigurationError("the weights in \(weightsDirectory.path) form no network this tool runs: \(error.message)")
         }
         if configuration.hiddenLayerCount > 1, let columns = try WeightFiles.feedbackColumns(in: weightsDirectory, prefix: prefix),
            columns != output {
@@ -56,29 +56,23 @@ public struct SavedNetworkTest: Sendable {
 
     public func run(on images: LabeledImages, count: Int) throws -> [ImageResult] {
         guard count >= 1 && count <= images.count else {
-            throw ConfigurationError("--test-images must lie in 1…\(images.count), not \(count)")
+            throw ConfigurationError("\(setting: .fullTestImages) must lie in 1…\(images.count), not \(count)")
         }
         if mode == .spiking { try spiking.validate() }
         let configuration = try configuration(imagePixels: images.pixelsPerImage)
         let indices = Array(0..<count)
-        let potentials: [[Double]]
-        switch (mode, precision) {
-        case (.rate, _):
-            let weights: NetworkWeights<Double> = try load(configuration, images)
-            potentials = RateEvaluator<Double>(configuration: configuration)
-                .outputPotentials(images: images, indices: indices, weights: weights, seed: seed)
-        case (.spiking, .float64):
-            BLASThreads.set(1)
-            let weights: NetworkWeights<Double> = try load(configuration, images)
-            potentials = SpikingEvaluator<Double>(configuration: configuration, options: spiking, threads: threads)
-                .outputPotentials(images: images, indices: indices, weights: weights, seed: seed)
-        case (.spiking, .float32):
-            BLASThreads.set(1)
-            let weights: NetworkWeights<Float> = try load(configuration, images)
-            potentials = SpikingEvaluator<Float>(configuration: configuration, options: spiking, threads: threads)
-                .outputPotentials(images: images, indices: indices, weights: weights, seed: seed)
-                .map { $0.map(Double.init) }
+        if mode == .spiking { BLASThreads.set(1) }
+        struct Test: SimulationTask {
+            let test: SavedNetworkTest, configuration: NetworkConfiguration, images: LabeledImages, indices: [Int]
+            func run<D: NetworkDynamics, E: NetworkEvaluator>(_ simulation: Simulation<D, E>) throws -> [[Double]] {
+                let weights: NetworkWeights<E.Scalar> = try test.load(configuration, images)
+                return simulation.makeEvaluator(test.threads)
+                    .outputPotentials(images: images, indices: indices, weights: weights, seed: test.seed)
+                    .map { $0.map { Double($0) } }
+            }
         }
+        let potentials = try Simulations.run(Test(test: self, configuration: configuration, images: images, indices: indices),
+                                             mode: mode, precision: precision, network: configuration, spiking: spiking)
         return indices.map { n in
             ImageResult(index: n, label: Int(images.labels[n]),
                         prediction: predictedClass(outputPotentials: potentials[n], neuronsPerClass: neuronsPerClass),
@@ -86,7 +80,7 @@ public struct SavedNetworkTest: Sendable {
         }
     }
 
-    private func load<Scalar: DendriteScalar>(_ configuration: NetworkConfiguration, _ images: LabeledImages) throws -> NetworkWeights<Scalar> {
+    fileprivate func load<Scalar: DendriteScalar>(_ configuration: NetworkConfiguration, _ images: LabeledImages) throws -> NetworkWeights<Scalar> {
         try WeightFiles.load(from: weightsDirectory, prefix: prefix, configuration: configuration, pixelOrder: pixelOrder,
                              imageShape: (images.rows, images.columns))
     }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// The paper's runs (MODEL.md §7) as named presets for `dendrite-train train --preset NAME`:
-/// each sets the network, variant, learning rates and 60 epochs of spiking training. Options
-/// given on the command line beside the preset override it (`apply(to:given:)`).
+/// each sets the network, variant, learning rates and 60 epochs of spiking training. Settings
+/// the caller sets itself override it (`apply(to:keeping:)`).
 public struct Preset: Sendable, Equatable {
     public var name: String
     /// One line for `dendrite-train presets`.
@@ -61,56 +61,30 @@ public struct Preset: Sendable, Equatable {
 
     public static func named(_ name: String) throws -> Preset {
         guard let preset = all.first(where: { $0.name == name }) else {
-            throw ConfigurationError("--preset \(name) is unknown; the presets are \(all.map(\.name).joined(separator: ", ")) (dendrite-train presets)")
+            throw ConfigurationError("\(setting: .preset) \(name) is unknown; the presets are \(all.map(\.name).joined(separator: ", "))")
         }
         return preset
     }
 
-    /// The long option names (without dashes) given in a command line, e.g. "hidden" for
-    /// `--hidden 500` or `--hidden=500`.
-    public static func givenOptions(in arguments: [String]) -> Set<String> {
-        var names = Set<String>()
-        for argument in arguments {
-            if argument == "--" { break }
-            guard argument.hasPrefix("--") else { continue }
-            names.insert(String(argument.dropFirst(2).prefix { $0 != "=" }))
-        }
-        return names
-    }
-
-    /// Sets every part of `spec` the preset defines, except those whose option (long name
-    /// without dashes) is in `given`: the command line overrides the preset. When `--hidden`
-    /// is given but `--learning-rates` is not, the rates are the paper's for that depth.
-    public func apply(to spec: inout TrainingRunSpec, given: Set<String>) {
+    /// Sets every part of `spec` the preset defines, except the settings in `kept`, which the
+    /// caller set itself (a command line's options given beside the preset override it). When
+    /// `hiddenSizes` is kept but `learningRates` is not, the rates are the paper's for that depth.
+    public func apply(to spec: inout TrainingRunSpec, keeping kept: Set<Setting>) {
         spec.preset = name
-        if !given.contains("mode") { spec.mode = .spiking }
-        if !given.contains("hidden") { spec.network.hiddenSizes = hidden }
-        if !given.contains("learning-rates") {
+        if !kept.contains(.mode) { spec.mode = .spiking }
+        if !kept.contains(.hiddenSizes) { spec.network.hiddenSizes = hidden }
+        if !kept.contains(.learningRates) {
             spec.training.learningRates = spec.network.hiddenSizes == hidden
                 ? learningRates : TrainingOptions.defaultLearningRates(hiddenLayers: spec.network.hiddenSizes.count)
         }
-        if !given.contains("epochs") { spec.training.epochs = epochs }
-        if let sparseFeedback, !given.contains("sparse-feedback") { spec.network.variants.sparseZeroedFraction = sparseFeedback }
-        if let sparseScale, !given.contains("sparse-scale") { spec.network.variants.sparseScale = sparseScale }
+        if !kept.contains(.epochs) { spec.training.epochs = epochs }
+        if let sparseFeedback, !kept.contains(.sparseFeedbackFraction) { spec.network.variants.sparseZeroedFraction = sparseFeedback }
+        if let sparseScale, !kept.contains(.sparseFeedbackScale) { spec.network.variants.sparseScale = sparseScale }
         if symmetricFeedback { spec.network.variants.symmetric = true }
-        if let symmetricNoise, !given.contains("symmetric-noise") { spec.network.variants.symmetricNoiseSD = symmetricNoise }
+        if let symmetricNoise, !kept.contains(.symmetricNoise) { spec.network.variants.symmetricNoiseSD = symmetricNoise }
         if randomPlateauTimes { spec.spiking.randomPlateauTimes = true }
-        if let apicalConductance, !given.contains("apical-conductance") {
+        if let apicalConductance, !kept.contains(.apicalConductance) {
             spec.network.neuron.apicalConductance = apicalConductance
         }
-    }
-
-    /// The equivalent `train` options, for listings.
-    public var options: String {
-        var parts = ["--hidden \(hidden.isEmpty ? "none" : hidden.map(String.init).joined(separator: ","))",
-                     "--learning-rates \(learningRates.map { String($0) }.joined(separator: ","))",
-                     "--epochs \(epochs)"]
-        if let sparseFeedback { parts.append("--sparse-feedback \(sparseFeedback)") }
-        if let sparseScale { parts.append("--sparse-scale \(sparseScale)") }
-        if symmetricFeedback { parts.append("--symmetric-feedback") }
-        if let symmetricNoise { parts.append("--symmetric-noise \(symmetricNoise)") }
-        if randomPlateauTimes { parts.append("--random-plateau-times") }
-        if let apicalConductance { parts.append("--apical-conductance \(apicalConductance)") }
-        return parts.joined(separator: " ")
     }
 }

@@ -36,7 +36,6 @@ where Dynamics.Scalar == Evaluator.Scalar {
         self.evaluator = evaluator
         self.rule = LearningRule(configuration: network, learningRates: options.learningRates)
         self.generator = generator
-        rule.bottomWeightsKeptByDynamics = Dynamics.keepsBottomWeights
     }
 
     /// Every weight is checked for divergence every this many images (the loss, the errors and
@@ -76,14 +75,6 @@ where Dynamics.Scalar == Evaluator.Scalar {
         return (100 * Double(wrong) / Double(testImages), try readouts.accuracies(training: training, test: test))
     }
 
-    /// Brings `weights.forward[0]` up to date from the dynamics, where it is kept (see
-    /// `LearningRule.bottomWeightsKeptByDynamics`).
-    mutating func synchronizeBottomWeights() {
-        guard rule.pendingBottomUpdates > 0 else { return }
-        dynamics.copyBottomWeights(into: &weights)
-        rule.bottomWeightsDidSynchronize()
-    }
-
     /// A finished test, as the trainer hands it to the observers.
     enum TestOutcome {
         case quick(epoch: Int, image: Int, error: Double)
@@ -113,7 +104,6 @@ where Dynamics.Scalar == Evaluator.Scalar {
         let test = dataset.test
         var averages = PhaseAverages<Scalar>(configuration: network)
         var input = [Scalar](repeating: 0, count: network.inputSize)
-        let maximumRate = Scalar(network.neuron.maximumRate)
         let tests = TestQueue<TestOutcome>(inBackground: testThreads >= 2)
         let backgroundEvaluator = evaluator.limited(toThreads: max(1, testThreads - 1))
         let allThreadsEvaluator = evaluator.limited(toThreads: testThreads)
@@ -141,18 +131,15 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 }
                 let index = order[n]
                 let label = Int(train.labels[index])
-                inputRates(train.image(index), maximumRate: maximumRate, into: &input)
-                dynamics.presentTrainingExample(input: input, label: label, weights: weights,
-                                                averages: &averages, generator: &generator)
+                let loss = Double(dynamics.train(on: train.image(index), label: label, weights: &weights, rule: &rule,
+                                                 averages: &averages, input: &input, generator: &generator))
                 let correct = averages.forwardPrediction(neuronsPerClass: network.neuronsPerClass) == label
                 if !correct { wrong += 1 }
-                let loss = Double(rule.update(&weights, from: averages, generator: &generator))
-                dynamics.weightsDidLearn(weights, rule: rule, averages: averages)
-                // W_0 is read below (sanity check, quick test) only with every update applied.
+                // Every matrix is read below (sanity check, quick test) only once synchronized.
                 let quickTestFollows = options.quickTestInterval > 0 && (n + 1) % options.quickTestInterval == 0
                 let checksAll = (n + 1) % Self.sanityInterval == 0
                 if checksAll || quickTestFollows {
-                    synchronizeBottomWeights()
+                    dynamics.synchronize(&weights)
                 }
                 guard loss.isFinite, rule.errors.allSatisfy({ $0.allSatisfy(\.isFinite) }),
                       weights.biasesAreSane, !checksAll || weights.isSane else {
@@ -182,7 +169,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
                 }
                 if tests.inBackground && n % 64 == 0 { try deliver(tests.collect(), to: observers) }
             }
-            synchronizeBottomWeights()
+            dynamics.synchronize(&weights)
             for o in observers { try o.didFinishTraining(epoch: epoch, images: options.imagesPerEpoch) }
             let seed = generator.next()
             dynamics.clearState()

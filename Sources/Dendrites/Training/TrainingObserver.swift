@@ -6,9 +6,9 @@ public protocol TrainingObserver: AnyObject {
     func didTrain(epoch: Int, image: Int, loss: Double, correct: Bool) throws
     /// After each learning step, with everything the step used and produced: the rule (its
     /// errors E and backprop errors E_bp), the phase averages, and the updated weights.
-    /// For measurements (angles, Jacobians); most observers ignore it. `weights.forward[0]` may
-    /// lag behind by up to `rule.pendingBottomUpdates` images (see `LearningRule.bottomWeightsKeptByDynamics`);
-    /// every other matrix and every bias is current.
+    /// For measurements (angles, Jacobians); most observers ignore it. The weights are as the
+    /// learning step left them, before `NetworkDynamics.synchronize`: the bottom layer's matrix
+    /// may be behind; every other matrix and every bias is current.
     func didLearn<Scalar>(epoch: Int, image: Int, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>,
                           weights: NetworkWeights<Scalar>) throws
     /// A quick test's result. Tests may run on another thread while training goes on, so this

@@ -27,22 +27,22 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     }
 
     public func validate(for network: NetworkConfiguration, trainingImages: Int, testImages: Int) throws {
-        if epochs <= 0 { throw ConfigurationError("--epochs must be at least 1, not \(epochs)") }
+        if epochs <= 0 { throw ConfigurationError("\(setting: .epochs) must be at least 1, not \(epochs)") }
         if imagesPerEpoch <= 0 || imagesPerEpoch > trainingImages {
-            throw ConfigurationError("--images-per-epoch must lie in 1…\(trainingImages), not \(imagesPerEpoch)")
+            throw ConfigurationError("\(setting: .imagesPerEpoch) must lie in 1…\(trainingImages), not \(imagesPerEpoch)")
         }
         if learningRates.count != network.layerCount {
-            throw ConfigurationError("--learning-rates has \(learningRates.count) values; a network with \(network.hiddenLayerCount) hidden layers needs \(network.layerCount) (hidden layers, then the output layer)")
+            throw ConfigurationError("\(setting: .learningRates) has \(learningRates.count) values; a network with \(network.hiddenLayerCount) hidden layers needs \(network.layerCount) (hidden layers, then the output layer)")
         }
         if let bad = learningRates.first(where: { !($0.isFinite && $0 >= 0) }) {
-            throw ConfigurationError("--learning-rates must be finite and ≥ 0, not \(bad)")
+            throw ConfigurationError("\(setting: .learningRates) must be finite and ≥ 0, not \(bad)")
         }
-        if quickTestInterval < 0 { throw ConfigurationError("--quick-test-interval must be ≥ 0") }
+        if quickTestInterval < 0 { throw ConfigurationError("\(setting: .quickTestInterval) must be ≥ 0") }
         if quickTestImages <= 0 || quickTestImages > testImages {
-            throw ConfigurationError("--quick-test-images must lie in 1…\(testImages), not \(quickTestImages)")
+            throw ConfigurationError("\(setting: .quickTestImages) must lie in 1…\(testImages), not \(quickTestImages)")
         }
         if fullTestImages <= 0 || fullTestImages > testImages {
-            throw ConfigurationError("--test-images must lie in 1…\(testImages), not \(fullTestImages)")
+            throw ConfigurationError("\(setting: .fullTestImages) must lie in 1…\(testImages), not \(fullTestImages)")
         }
     }
 }

@@ -90,25 +90,23 @@ public enum TrainingRun {
         // no slower on one thread for these matrix sizes).
         BLASThreads.set(1)
         if spec.mode == .rate && spec.precision != .float64 {
-            throw ConfigurationError("--precision float32 is for spiking mode; rate mode runs in float64 to match the authors' code")
+            throw ConfigurationError("\(setting: .precision) float32 is for spiking mode; rate mode runs in float64 to match the authors' code")
         }
-        switch (spec.mode, spec.precision) {
-        case (.rate, _):
-            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking, stop: stop,
-                             dynamics: RateDynamics<Double>(configuration: network),
-                             evaluator: RateEvaluator<Double>(configuration: network))
-        case (.spiking, .float64):
-            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking, stop: stop,
-                             dynamics: SpikingDynamics<Double>(configuration: network, options: spec.spiking),
-                             evaluator: SpikingEvaluator<Double>(configuration: network, options: spec.spiking))
-        case (.spiking, .float32):
-            return try train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers, locking: locking, stop: stop,
-                             dynamics: SpikingDynamics<Float>(configuration: network, options: spec.spiking),
-                             evaluator: SpikingEvaluator<Float>(configuration: network, options: spec.spiking))
+        struct Train: SimulationTask {
+            let spec: TrainingRunSpec, network: NetworkConfiguration, dataset: ImageDataset, commandLine: [String]
+            let observers: [TrainingObserver], locking: Bool, stop: StopRequest?
+            func run<D: NetworkDynamics, E: NetworkEvaluator>(_ simulation: Simulation<D, E>) throws -> [EpochSummary] {
+                try TrainingRun.train(spec, network: network, dataset: dataset, commandLine: commandLine, observers: observers,
+                                      locking: locking, stop: stop, dynamics: simulation.makeDynamics(),
+                                      evaluator: simulation.makeEvaluator(nil))
+            }
         }
+        return try Simulations.run(Train(spec: spec, network: network, dataset: dataset, commandLine: commandLine,
+                                         observers: observers, locking: locking, stop: stop),
+                                   mode: spec.mode, precision: spec.precision, network: network, spiking: spec.spiking)
     }
 
-    private static func train<D: NetworkDynamics, E: NetworkEvaluator>(
+    fileprivate static func train<D: NetworkDynamics, E: NetworkEvaluator>(
         _ spec: TrainingRunSpec, network: NetworkConfiguration, dataset: ImageDataset, commandLine: [String],
         observers: [TrainingObserver], locking: Bool, stop: StopRequest?, dynamics: D, evaluator: E
     ) throws -> [EpochSummary] where D.Scalar == E.Scalar {

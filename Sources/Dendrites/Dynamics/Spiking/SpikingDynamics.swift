@@ -14,7 +14,6 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     public let options: SpikingOptions
     let soma: SomaticDynamics<Scalar>
     let kernel: [Scalar]
-    let maximumRate: Double
 
     // Spikes and synaptic input. Index m: all layers; l: hidden layers.
     var inputHistory: SpikeHistory
@@ -30,26 +29,11 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     public private(set) var somatic: [[Scalar]]   // C_m
     private var teaching: [TeachingConductances<Scalar>]
 
-    // The image being shown: its non-zero pixels and their spike probabilities p_j.
-    private var inputPixels: [Int32] = []
-    private var inputProbabilities: [Double] = []
-
-    // The thinning sampler: uniforms in SIMD lanes, reseeded from the run's generator at the start
-    // of every phase, and working memory for the input (acceptance p_j, labels = the non-zero
-    // pixels) and for each layer.
-    private var streams: UniformStreams
-    private var inputSampler: ThinningBuffers<Scalar>
-    private var layerSamplers: [ThinningBuffers<Scalar>]
-    // The vectorized per-neuron sampler's working memory (`SpikeSampler.vectorized`).
-    private var vectorizedInput: VectorizedBuffers<Scalar>
-    private var vectorizedLayers: [VectorizedBuffers<Scalar>]
+    /// Draws every step's spikes, with its own working memory (`NetworkSampler`).
+    private var sampler: NetworkSampler<Scalar>
 
     // Sums over the averaging window of the current phase.
-    private var somaticSum: [[Scalar]]
-    private var apicalSum: [[Scalar]]
-    private var presynapticSum: [[Scalar]]
-    private var apicalInputSum: [[Scalar]]
-    private var outputRateSum: [Scalar]
+    private var sums: PhaseSums<Scalar>
     /// The apical voltages of the last window + 5 steps (random plateau times only).
     private var apicalRing: [[Scalar]]
     private var plateauDelays: [[Int]]
@@ -57,6 +41,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private var weightsLoaded = false
     /// Learning steps applied in place since the last full reload of the weights.
     private var updatesSinceReload = 0
+    /// Whether the W_0 kept here has learning steps that the learner's `weights.forward[0]`
+    /// lacks (see `learn`; `synchronize` hands them over).
+    private var bottomWeightsAhead = false
     /// In-place updates drift from the learner's matrices only by rounding, and the cached drives
     /// from their matrices; a reload (or, for a W_0 kept here alone, a rebuild of its drives)
     /// this often keeps them equal to ~1e-15.
@@ -71,7 +58,6 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         self.options = options
         soma = SomaticDynamics(configuration.neuron)
         kernel = PSPKernel.values(configuration.neuron)
-        maximumRate = configuration.neuron.maximumRate
         let memory = configuration.neuron.kernelMemory
         let sizes = configuration.layerSizes
         let expected = { (n: Int) in Int(Double(n) * configuration.neuron.maximumRate * 2) + 8 }
@@ -94,21 +80,12 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         somatic = sizes.map(zeros)
         apical = configuration.hiddenSizes.map(zeros)
         teaching = Array(repeating: .none, count: configuration.outputSize)
-        somaticSum = sizes.map(zeros)
-        apicalSum = configuration.hiddenSizes.map(zeros)
-        presynapticSum = (0..<sizes.count).map { zeros(configuration.inputCount(ofLayer: $0)) }
-        apicalInputSum = (0..<configuration.hiddenLayerCount).map { zeros(configuration.feedbackInputCount(ofHiddenLayer: $0)) }
-        outputRateSum = zeros(configuration.outputSize)
+        sums = PhaseSums(configuration: configuration)
         ringLength = options.averagingWindow + 5
         apicalRing = options.randomPlateauTimes ? configuration.hiddenSizes.map { zeros($0 * (options.averagingWindow + 5)) } : []
         plateauDelays = configuration.hiddenSizes.map { [Int](repeating: 0, count: $0) }
-        var unseeded = Xoshiro256(seed: 0)
-        streams = UniformStreams(seededFrom: &unseeded)
-        inputSampler = ThinningBuffers(capacity: configuration.inputSize)
-        layerSamplers = sizes.map { ThinningBuffers(capacity: $0) }
-        let vectorized = options.sampler == .vectorized
-        vectorizedInput = VectorizedBuffers(capacity: vectorized ? configuration.inputSize : 0)
-        vectorizedLayers = sizes.map { VectorizedBuffers(capacity: vectorized ? $0 : 0) }
+        sampler = NetworkSampler(kind: options.sampler, maximumRate: configuration.neuron.maximumRate,
+                                 inputSize: configuration.inputSize, layerSizes: sizes)
     }
 
     /// The layer whose spikes reach hidden layer l's apical dendrites.
@@ -132,19 +109,33 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         }
         weightsLoaded = true
         updatesSinceReload = 0
+        bottomWeightsAhead = false
     }
 
-    /// W_0 lives in the bottom projection's transposed copy, updated in place after every image
-    /// (the rows with s̄_j ≠ 0 only), so the learner need not update its own W_0 as well, which
-    /// would cost a pass over the whole matrix per image; `copyBottomWeights` hands it over when
-    /// the trainer reads it.
-    public static var keepsBottomWeights: Bool { true }
-
+    /// With hidden layers, W_0 (the largest matrix) lives in the bottom projection's transposed
+    /// copy during training, updated in place after every image (the rows with s̄_j ≠ 0 only):
+    /// the learner's `weights.forward[0]` is left behind, as updating it too would cost a pass
+    /// over the whole matrix per image, until `synchronize` copies it over. Nothing in the
+    /// learning rule reads W_0 (it reads W_{l+1}); biases and every other matrix are the
+    /// learner's, updated as always.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
-    public func copyBottomWeights(into weights: inout NetworkWeights<Scalar>) {
-        precondition(weightsLoaded, "the dynamics holds no weights yet")
+    public mutating func learn(_ rule: inout LearningRule<Scalar>, weights: inout NetworkWeights<Scalar>,
+                               averages: PhaseAverages<Scalar>, generator: inout Xoshiro256) -> Scalar {
+        let keepsBottom = configuration.hiddenLayerCount > 0
+        let loss = rule.update(&weights, from: averages, generator: &generator, updatingBottomForward: !keepsBottom)
+        if keepsBottom { bottomWeightsAhead = true }
+        weightsDidLearn(weights, rule: rule, averages: averages, keepsBottom: keepsBottom)
+        return loss
+    }
+
+    /// Copies the W_0 kept here, with every learning step, into `weights.forward[0]` (see `learn`).
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    public mutating func synchronize(_ weights: inout NetworkWeights<Scalar>) {
+        guard bottomWeightsAhead else { return }
         forwardProjections[0].copyMatrix(into: &weights.forward[0])
+        bottomWeightsAhead = false
     }
 
     /// Applies the learning step to the transposed copies and cached drives in place (the
@@ -152,10 +143,8 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     /// images the copies are reloaded from `weights` and the drives rebuilt, which keeps the
     /// in-place updates from drifting (by rounding) from the learner's matrices; W_0, when the
     /// learner leaves it to the dynamics, is kept here alone, and only its drives are rebuilt.
-    @_specialize(where Scalar == Double)
-    @_specialize(where Scalar == Float)
-    public mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>, averages: PhaseAverages<Scalar>) {
-        let keepsBottom = rule.leavesBottomWeights
+    private mutating func weightsDidLearn(_ weights: NetworkWeights<Scalar>, rule: LearningRule<Scalar>,
+                                          averages: PhaseAverages<Scalar>, keepsBottom: Bool) {
         precondition(weightsLoaded || !keepsBottom, "the dynamics holds no W_0 to update")
         updatesSinceReload += 1
         guard weightsLoaded, updatesSinceReload < reloadInterval || keepsBottom else {
@@ -241,19 +230,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
 
     /// Shows an image: input rates λ_max p_j, with p_j = pixel / 255.
     public mutating func setInput(_ rates: [Scalar]) {
-        inputPixels.removeAll(keepingCapacity: true)
-        inputProbabilities.removeAll(keepingCapacity: true)
-        for (j, rate) in rates.enumerated() where rate > 0 {
-            inputPixels.append(Int32(j))
-            inputProbabilities.append(Double(rate) / maximumRate)
-        }
-        for k in inputPixels.indices {
-            inputSampler.labels[k] = inputPixels[k]
-            inputSampler.inverseAcceptance[k] = Scalar(1 / inputProbabilities[k])
-        }
-        if options.sampler == .vectorized {
-            vectorizedInput.setInput(pixels: inputPixels, probabilities: inputProbabilities, maximumRate: maximumRate)
-        }
+        sampler.setInput(rates)
     }
 
     // MARK: One time step
@@ -272,18 +249,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     mutating func step(weights: NetworkWeights<Scalar>, target: Bool, bookkeeping: Bookkeeping, generator: inout Xoshiro256) {
         let output = configuration.layerCount - 1
         inputHistory.advance()
-        switch options.sampler {
-        case .thinning:
-            SpikeGeneration.thinned(count: inputPixels.count, maximumRate: maximumRate, streams: &streams,
-                                    buffers: &inputSampler, into: &inputHistory)
-        case .vectorized:
-            SpikeGeneration.vectorizedInput(count: inputPixels.count, streams: &streams, buffers: &vectorizedInput, into: &inputHistory)
-        case .perNeuron:
-            SpikeGeneration.perNeuronInput(pixels: inputPixels, probabilities: inputProbabilities, maximumRate: maximumRate,
-                                           generator: &generator, into: &inputHistory)
-        }
+        sampler.sampleInput(into: &inputHistory, generator: &generator)
         if bookkeeping.presynapticWeight != 0 {
-            Self.addSpikes(of: inputHistory, weight: bookkeeping.presynapticWeight, into: &presynapticSum[0])
+            Self.addSpikes(of: inputHistory, weight: bookkeeping.presynapticWeight, into: &sums.presynaptic[0])
         }
         // B = W s(t) + b, for each layer as soon as the layer below has spiked.
         // (A hidden layer's B = W s(t) + b is formed in its soma update, from the projection's W s(t).)
@@ -303,32 +271,23 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 Self.updateHiddenSoma(soma, input: &forwardProjections[m], bias: weights.bias, layer: m,
                                       basal: &basal[m], apical: &apical[m], somatic: &somatic[m])
                 if bookkeeping.accumulate && bookkeeping.presynapticAverages {
-                    PSPKernel.addPotentials(of: histories[source], kernel: kernel, into: &apicalInputSum[m])
+                    PSPKernel.addPotentials(of: histories[source], kernel: kernel, into: &sums.apicalInput[m])
                 }
             } else {
                 Self.updateOutputSoma(soma, basal: &basal[m], teaching: &teaching, target: target, somatic: &somatic[m])
             }
             if bookkeeping.accumulate {
-                Self.add(&somatic[m], to: &somaticSum[m])
+                Self.add(&somatic[m], to: &sums.somatic[m])
                 if bookkeeping.trainingAverages {
-                    if m < output { Self.add(&apical[m], to: &apicalSum[m]) }
-                    else { for i in somatic[m].indices { outputRateSum[i] += soma.rate(somatic: somatic[m][i]) } }
+                    if m < output { Self.add(&apical[m], to: &sums.apical[m]) }
+                    else { for i in somatic[m].indices { sums.outputRate[i] += soma.rate(somatic: somatic[m][i]) } }
                 }
             }
             // Spikes, then hand them to the projections that read this layer.
             histories[m].advance()
-            switch options.sampler {
-            case .thinning:
-                Self.thinned(somatic: &somatic[m], maximumRate: maximumRate, streams: &streams,
-                             buffers: &layerSamplers[m], into: &histories[m])
-            case .vectorized:
-                Self.vectorized(somatic: &somatic[m], maximumRate: maximumRate, streams: &streams,
-                                buffers: &vectorizedLayers[m], into: &histories[m])
-            case .perNeuron:
-                SpikeGeneration.perNeuron(somatic: somatic[m], maximumRate: maximumRate, generator: &generator, into: &histories[m])
-            }
+            sampler.sampleLayer(m, somatic: &somatic[m], into: &histories[m], generator: &generator)
             if m < output && bookkeeping.presynapticWeight != 0 {
-                Self.addSpikes(of: histories[m], weight: bookkeeping.presynapticWeight, into: &presynapticSum[m + 1])
+                Self.addSpikes(of: histories[m], weight: bookkeeping.presynapticWeight, into: &sums.presynaptic[m + 1])
             }
             if m < output {
                 if m + 1 == output {
@@ -404,20 +363,6 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         projection.current(bases: apicalBias, layer: layer, into: &result)
     }
 
-    /// The layer's spikes of this step (`SpikeGeneration.thinned`).
-    @inline(never)
-    private static func thinned(somatic: inout [Scalar], maximumRate: Double, streams: inout UniformStreams,
-                                buffers: inout ThinningBuffers<Scalar>, into history: inout SpikeHistory) {
-        SpikeGeneration.thinned(somatic: somatic, maximumRate: maximumRate, streams: &streams, buffers: &buffers, into: &history)
-    }
-
-    /// The layer's spikes of this step (`SpikeGeneration.vectorized`).
-    @inline(never)
-    private static func vectorized(somatic: inout [Scalar], maximumRate: Double, streams: inout UniformStreams,
-                                   buffers: inout VectorizedBuffers<Scalar>, into history: inout SpikeHistory) {
-        SpikeGeneration.vectorized(somatic: somatic, maximumRate: maximumRate, streams: &streams, buffers: &buffers, into: &history)
-    }
-
     /// sum += values
     @inline(__always)
     private static func add(_ values: inout [Scalar], to sum: inout [Scalar]) {
@@ -457,17 +402,12 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     /// Runs one phase of `length` steps and leaves its window sums in the accumulators.
     mutating func runPhase(length: Int, window: Int, target: Bool, trainingAverages: Bool,
                            weights: NetworkWeights<Scalar>, generator: inout Xoshiro256) {
-        for m in somaticSum.indices { zero(&somaticSum[m]) }
-        if trainingAverages {
-            for m in presynapticSum.indices { zero(&presynapticSum[m]) }
-            for l in apicalSum.indices { zero(&apicalSum[l]); zero(&apicalInputSum[l]) }
-            zero(&outputRateSum)
-        }
+        sums.clear(training: trainingAverages)
         // With g_A = 0 the apical potential reaches nothing but the window averages (and, for
         // random plateau times, the 5 steps before the window), so it is computed only there.
         let apicalAlways = configuration.neuron.apicalConductance != 0
         let apicalFrom = trainingAverages ? length - window - (options.randomPlateauTimes ? 5 : 0) : length
-        if options.sampler != .perNeuron { streams = UniformStreams(seededFrom: &generator) }
+        sampler.phaseWillStart(generator: &generator)
         spikeObserver?.phaseWillStart(length: length, window: window, target: target, training: trainingAverages)
         let presynapticAverages = trainingAverages && !target
         if presynapticAverages && length - window < kernel.count {
@@ -476,9 +416,9 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
                 let weight = PSPKernel.windowWeight(spikeStep: -1 - lag, windowStart: length - window, windowEnd: length - 1,
                                                     kernel: kernel)
                 if weight == 0 { continue }
-                Self.addSpikes(of: inputHistory, lag: lag, weight: weight, into: &presynapticSum[0])
-                for m in 1..<presynapticSum.count {
-                    Self.addSpikes(of: histories[m - 1], lag: lag, weight: weight, into: &presynapticSum[m])
+                Self.addSpikes(of: inputHistory, lag: lag, weight: weight, into: &sums.presynaptic[0])
+                for m in 1..<sums.presynaptic.count {
+                    Self.addSpikes(of: histories[m - 1], lag: lag, weight: weight, into: &sums.presynaptic[m])
                 }
             }
         }
@@ -505,7 +445,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
     private mutating func plateaus(layer l: Int, phaseLength: Int, window: Int, into alpha: inout [Scalar], generator: inout Xoshiro256) {
         let n = apical[l].count
         if !options.randomPlateauTimes {
-            for i in 0..<n { alpha[i] = soma.plateau(meanApical: apicalSum[l][i] / Scalar(window)) }
+            for i in 0..<n { alpha[i] = soma.plateau(meanApical: sums.apical[l][i] / Scalar(window)) }
             return
         }
         for i in 0..<n {
@@ -543,13 +483,13 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         runPhase(length: forwardLength, window: window, target: false, trainingAverages: true, weights: weights, generator: &generator)
         // Mean rates λ̄ only for the output layer: the learning rule reads no hidden layer's.
         for m in 0...output {
-            scaledCopy(somaticSum[m], by: scale, into: &averages.somaticForward[m])
-            scaledCopy(presynapticSum[m], by: scale, into: &averages.presynapticForward[m])
+            scaledCopy(sums.somatic[m], by: scale, into: &averages.somaticForward[m])
+            scaledCopy(sums.presynaptic[m], by: scale, into: &averages.presynapticForward[m])
         }
-        scaledCopy(outputRateSum, by: scale, into: &averages.rateForward[output])
+        scaledCopy(sums.outputRate, by: scale, into: &averages.rateForward[output])
         for l in 0..<configuration.hiddenLayerCount {
-            scaledCopy(apicalSum[l], by: scale, into: &averages.apicalForward[l])
-            scaledCopy(apicalInputSum[l], by: scale, into: &averages.apicalInputForward[l])
+            scaledCopy(sums.apical[l], by: scale, into: &averages.apicalForward[l])
+            scaledCopy(sums.apicalInput[l], by: scale, into: &averages.apicalInputForward[l])
             plateaus(layer: l, phaseLength: forwardLength, window: window, into: &averages.plateauForward[l], generator: &generator)
         }
 
@@ -558,7 +498,7 @@ public struct SpikingDynamics<Scalar: DendriteScalar>: NetworkDynamics {
         for i in teaching.indices { teaching[i] = i / k == label ? .correctClass : .otherClass }
         let targetLength = phaseLength(&generator)
         runPhase(length: targetLength, window: window, target: true, trainingAverages: true, weights: weights, generator: &generator)
-        scaledCopy(outputRateSum, by: scale, into: &averages.rateTarget[output])
+        scaledCopy(sums.outputRate, by: scale, into: &averages.rateTarget[output])
         for l in 0..<configuration.hiddenLayerCount {
             plateaus(layer: l, phaseLength: targetLength, window: window, into: &averages.plateauTarget[l], generator: &generator)
         }
@@ -653,7 +593,7 @@ extension SpikingDynamics {
         runPhase(length: options.testLength, window: options.testAveragingWindow, target: false,
                  trainingAverages: false, weights: weights, generator: &generator)
         let scale = 1 / Scalar(options.testAveragingWindow)
-        return somaticSum.map { $0.map { $0 * scale } }
+        return sums.somatic.map { $0.map { $0 * scale } }
     }
 }
 

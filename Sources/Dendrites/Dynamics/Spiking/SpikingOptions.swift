@@ -23,16 +23,16 @@ public struct SpikingOptions: Codable, Equatable, Sendable {
 
     public func validate() throws {
         if !(1...Self.maximumLength).contains(minimumPhaseLength) {
-            throw ConfigurationError("--phase-length must lie in 1…\(Self.maximumLength), not \(minimumPhaseLength)")
+            throw ConfigurationError("\(setting: .phaseLength) must lie in 1…\(Self.maximumLength), not \(minimumPhaseLength)")
         }
         if averagingWindow < 1 || averagingWindow > minimumPhaseLength {
-            throw ConfigurationError("--averaging-window must lie in 1…\(minimumPhaseLength) (the phase length), not \(averagingWindow)")
+            throw ConfigurationError("\(setting: .averagingWindow) must lie in 1…\(minimumPhaseLength) (the phase length), not \(averagingWindow)")
         }
         if !(1...Self.maximumLength).contains(testLength) {
-            throw ConfigurationError("--test-length must lie in 1…\(Self.maximumLength), not \(testLength)")
+            throw ConfigurationError("\(setting: .testLength) must lie in 1…\(Self.maximumLength), not \(testLength)")
         }
         if testAveragingWindow < 1 || testAveragingWindow > testLength {
-            throw ConfigurationError("--test-averaging-window must lie in 1…\(testLength) (the test length), not \(testAveragingWindow)")
+            throw ConfigurationError("\(setting: .testAveragingWindow) must lie in 1…\(testLength) (the test length), not \(testAveragingWindow)")
         }
     }
 }
