@@ -36,6 +36,8 @@ extension Setting {
         case .testAveragingWindow: return "--test-averaging-window"
         case .spikeSampler: return "--spike-sampler"
         case .dataset: return "--dataset"
+        case .dataDirectory: return "--data"
+        case .outputDirectory: return "--output"
         case .initialWeights: return "--init-weights"
         case .initialWeightsPrefix: return "--init-prefix"
         case .pixelOrder: return "--pixel-order"
@@ -77,6 +79,8 @@ enum CommandLineOptions {
     /// An error as the tool prints it: a library error's settings written as options.
     static func describe(_ error: Error) -> String {
         if let error = error as? ConfigurationError { return error.description(naming: \.option) }
+        if let error = error as? CheckpointError { return error.description(naming: \.option) }
+        if let error = error as? RecorderError { return error.description(naming: \.option) }
         if error is CocoaError { return error.localizedDescription }
         return String(describing: error)
     }

@@ -405,7 +405,7 @@ struct UntrustedRunFileTests {
         try expectRefused(run, file: file, "learningRates has 1 values", training { $0["learningRates"] = [0.1] })
         try expectRefused(run, file: file, "rate mode runs in float64 only") { $0["precision"] = "float32" }
         // --epochs fewer than those done: refused, config.json untouched.
-        try expectRefused(run, file: file, "--epochs 0", epochs: 0) { _ in }
+        try expectRefused(run, file: file, "epochs 0 is fewer than", epochs: 0) { _ in }
     }
 
     @Test("A spiking config with a zero phase or test length is refused on resume")

@@ -44,10 +44,10 @@ public final class RunRecorder: TrainingObserver {
                 throw RecorderError("\(directory.path) exists and is not a directory")
             }
             if fm.fileExists(atPath: directory.appendingPathComponent("config.json").path) {
-                throw RecorderError("\(directory.path) already holds a run (config.json); continue it with `dendrite-train resume \(directory.path)`, or choose another --output")
+                throw RecorderError("\(directory.path) already holds a run (config.json); continue it with `dendrite-train resume \(directory.path)`, or choose another \(setting: .outputDirectory)")
             }
             if let contents = try? fm.contentsOfDirectory(atPath: directory.path), contents.contains(where: { $0 != RunLock.fileName }) {
-                throw RecorderError("\(directory.path) is not empty; choose another --output")
+                throw RecorderError("\(directory.path) is not empty; choose another \(setting: .outputDirectory)")
             }
         }
     }
@@ -100,8 +100,11 @@ public final class RunRecorder: TrainingObserver {
 }
 
 public struct RecorderError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    /// What is wrong, naming settings (`outputDirectory`), which the command line prints as its options.
+    public let message: SettingMessage
+    public init(_ message: SettingMessage) { self.message = message }
+    @_disfavoredOverload public init(_ text: String) { self.message = SettingMessage(stringLiteral: text) }
+    public var description: String { message.description }
+    public func description(naming name: (Setting) -> String) -> String { message.rendered(naming: name) }
 }
 

@@ -124,9 +124,12 @@ extension NetworkWeights {
 }
 
 public struct CheckpointError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    /// What is wrong, naming settings (`outputDirectory`), which the command line prints as its options.
+    public let message: SettingMessage
+    public init(_ message: SettingMessage) { self.message = message }
+    @_disfavoredOverload public init(_ text: String) { self.message = SettingMessage(stringLiteral: text) }
+    public var description: String { message.description }
+    public func description(naming name: (Setting) -> String) -> String { message.rendered(naming: name) }
 }
 
 /// `checkpoint.json` of a run directory.
@@ -325,7 +328,7 @@ extension TrainingRun {
         var changed = false
         if let epochs, epochs != record.training.epochs {
             guard epochs >= checkpoint.completedEpochs, epochs > 0 else {
-                throw CheckpointError("--epochs \(epochs) is fewer than the \(checkpoint.completedEpochs) epochs already done; \(configURL.path) was left as it is")
+                throw CheckpointError("\(setting: .epochs) \(epochs) is fewer than the \(checkpoint.completedEpochs) epochs already done; \(configURL.path) was left as it is")
             }
             record.training.epochs = epochs
             try record.validate(dataset: data, file: configURL.path)

@@ -37,14 +37,12 @@ extension TrainingRun {
         network.inputSize = dataset.train.pixelsPerImage
         let differences = existing.differences(from: spec.record(network: network, dataset: dataset, commandLine: commandLine))
         if !differences.isEmpty {
-            throw CheckpointError("\(directory.path) holds a different run (it differs in \(differences.joined(separator: ", "))); "
-                                  + "it was left as it is: choose another --output")
+            throw CheckpointError("\(directory.path) holds a different run (it differs in \(differences.joined(separator: ", "))); it was left as it is: choose another \(setting: .outputDirectory)")
         }
         guard let checkpoint = try Checkpoint.read(from: directory) else {
             let epochFiles = ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasPrefix("epoch_") }
             guard epochFiles.isEmpty else {
-                throw CheckpointError("\(directory.path) holds a run with finished epochs but no \(Checkpoint.fileName); "
-                                      + "it was left as it is: choose another --output")
+                throw CheckpointError("\(directory.path) holds a run with finished epochs but no \(Checkpoint.fileName); it was left as it is: choose another \(setting: .outputDirectory)")
             }
             // Killed before its first checkpoint: nothing to keep (but the lock we hold).
             for name in try fm.contentsOfDirectory(atPath: directory.path) where name != RunLock.fileName {

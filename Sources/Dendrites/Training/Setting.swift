@@ -14,7 +14,7 @@ public enum Setting: String, CaseIterable, Sendable, Hashable {
     case mode, precision, phaseLength, randomPhaseLengths, averagingWindow, randomPlateauTimes
     case testLength, testAveragingWindow, spikeSampler
     // Data, files and recording.
-    case dataset, initialWeights, initialWeightsPrefix, pixelOrder
+    case dataset, dataDirectory, outputDirectory, initialWeights, initialWeightsPrefix, pixelOrder
     case updateAngleInterval, measurementInterval, readoutImages, tensorboard
     case preset, configFile
 }
