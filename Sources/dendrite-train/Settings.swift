@@ -21,6 +21,8 @@ extension Setting {
         case .epochs: return "--epochs"
         case .imagesPerEpoch: return "--images-per-epoch"
         case .learningRates: return "--learning-rates"
+        case .learningRateDecay: return "--learning-rate-decay"
+        case .learningRateDecayInterval: return "--decay-every"
         case .seed: return "--seed"
         case .shuffle: return "--no-shuffle"
         case .quickTestInterval: return "--quick-test-interval"

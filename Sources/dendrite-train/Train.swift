@@ -98,6 +98,12 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Learning rates, hidden layers then output (default: the paper's for the depth: 0.19 | 0.21,0.21 | 0.23,0.23,0.12).", valueName: "rates"))
     var learningRates: NumberList?
 
+    @Option(help: ArgumentHelp("Multiply every learning rate by this factor after every --decay-every epochs (default: the paper's constant rates).", valueName: "factor"))
+    var learningRateDecay: Double?
+
+    @Option(help: ArgumentHelp("Epochs between the steps of --learning-rate-decay: epoch e trains at η·factor^⌊(e−1)/N⌋.", valueName: "N"))
+    var decayEvery: Int?
+
     @Option(help: "Seed of the one random generator behind every draw.")
     var seed: UInt64 = 1
 
@@ -188,6 +194,15 @@ struct Train: ParsableCommand {
         } else if givenOptions.contains("hidden") {
             spec.training.learningRates = TrainingOptions.defaultLearningRates(hiddenLayers: spec.network.hiddenSizes.count)
         }
+        if set("learning-rate-decay") || set("decay-every") {
+            let factor = learningRateDecay ?? spec.training.learningRateDecay?.factor
+            let interval = decayEvery ?? spec.training.learningRateDecay?.interval
+            switch (factor, interval) {
+            case (nil, nil): spec.training.learningRateDecay = nil
+            case let (factor?, interval?): spec.training.learningRateDecay = LearningRateDecay(factor: factor, interval: interval)
+            default: throw ValidationError("--learning-rate-decay and --decay-every go together: give both")
+            }
+        }
         if set("epochs") { spec.training.epochs = epochs }
         if set("images-per-epoch") { spec.training.imagesPerEpoch = imagesPerEpoch ?? trainingImages }
         if set("seed") { spec.training.seed = seed }
@@ -231,6 +246,9 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if epochs <= 0 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
+        if config == nil, (learningRateDecay == nil) != (decayEvery == nil) {
+            throw ValidationError("--learning-rate-decay and --decay-every go together: give both")
+        }
         if let n = imagesPerEpoch, n <= 0 { throw ValidationError("--images-per-epoch must be positive, not \(n)") }
         if let bad = hidden.sizes.first(where: { $0 <= 0 }) { throw ValidationError("--hidden sizes must be positive, not \(bad)") }
         if preset == nil, config == nil, let rates = learningRates?.values, rates.count != hidden.sizes.count + 1 {
@@ -258,7 +276,7 @@ struct Train: ParsableCommand {
                                 inputSize: dataset.train.pixelsPerImage)
             spec.dataset = kind
             let progress = ProgressBar(enabled: !quiet, header: [
-                "Dendrites: \(spec.mode.rawValue) mode, \(SweepPlan.label(spec.network.hiddenSizes)), \(spec.preset.map { "preset \($0), " } ?? "")\(spec.training.epochs) epoch(s) of \(spec.training.imagesPerEpoch) images, seed \(spec.training.seed)",
+                "Dendrites: \(spec.mode.rawValue) mode, \(SweepPlan.label(spec.network.hiddenSizes)), \(spec.preset.map { "preset \($0), " } ?? "")\(spec.training.epochs) epoch(s) of \(spec.training.imagesPerEpoch) images, seed \(spec.training.seed)\(spec.training.learningRateDecay.map { ", learning rates ×\($0.factor) every \($0.interval) epoch(s)" } ?? "")",
                 "data: \(dataset.directory)",
                 "run directory: \(spec.outputDirectory.path)",
             ])

@@ -8,7 +8,7 @@ public enum Setting: String, CaseIterable, Sendable, Hashable {
     case sparseFeedbackFraction, sparseFeedbackScale, symmetricFeedback, symmetricNoise
     case feedbackLearningRates, apicalBias, apicalConductance, backprop
     // The schedule (`TrainingOptions`).
-    case epochs, imagesPerEpoch, learningRates, seed, shuffle
+    case epochs, imagesPerEpoch, learningRates, learningRateDecay, learningRateDecayInterval, seed, shuffle
     case quickTestInterval, quickTestImages, fullTestImages
     // The simulation (`SpikingOptions`, mode and precision).
     case mode, precision, phaseLength, randomPhaseLengths, averagingWindow, randomPlateauTimes

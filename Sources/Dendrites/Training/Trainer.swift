@@ -119,6 +119,7 @@ where Dynamics.Scalar == Evaluator.Scalar {
             // A full reload at every epoch start, so a run resumed from a checkpoint here goes on
             // exactly as the uninterrupted run does.
             dynamics.weightsDidChange(weights)
+            rule.learningRates = options.learningRates(inEpoch: epoch)
             let order = options.shuffle ? generator.permutation(train.count) : Array(0..<train.count)
             var wrong = 0
             var lossSum = 0.0
